@@ -1,0 +1,45 @@
+# The README's commands. `make run` and `make test` work from a fresh clone: they create the virtual
+# environment and install what they need.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: run test test-python test-js lint typecheck tracker bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## run: start the collector (embedded default: http://127.0.0.1:8290/, files under ./data). ARGS=... passes options.
+run: $(STAMP)
+	$(VENV)/bin/divolte-collector $(ARGS)
+
+## test: lint, type-check, then every test (Python unit + integration, tracker tests in Node.js).
+test: $(STAMP) lint typecheck test-python test-js
+
+test-python: $(STAMP)
+	$(PY) -m pytest -q
+
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+## test-js: the tracker's tests in Node.js, and a check that the committed build matches static/divolte.js.
+test-js: node_modules/.package-lock.json
+	node static/build.mjs --check
+	node --test tests/js/
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check collector tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+## tracker: rebuild collector/resources/divolte.min.js from static/divolte.js (needs npm).
+tracker: node_modules/.package-lock.json
+	node static/build.mjs
+
+clean:
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,182 @@
+"""``build_app(settings)``: the collector as one standard ASGI application, and its lifecycle.
+
+Routing: the event and tracker paths of every source are exact-path lookups in a small front door that
+runs before Starlette, because they carry nearly all traffic and Starlette's routing costs more than the
+handlers themselves. Everything else (``/ping``, ``/ready``, the demo page, 404s) is a Starlette app.
+Every response carries ``Server: divolte``, as Divolte's do.
+
+Lifecycle (Starlette lifespan): start-up starts the sink runners and the processor; shutdown drains the
+intake through the processor into the sinks, then closes the sinks (publishing every file). Components are
+built in ``Collector.__init__``, so configuration problems (a missing directory, an unsupported sink)
+stop the process before it binds its port.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import posixpath
+from collections.abc import AsyncIterator
+from importlib import resources
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from collector.config.settings import BrowserSourceSettings, Settings
+from collector.enrich.useragent import UserAgentParser
+from collector.pipeline.intake import Intake
+from collector.pipeline.process import Processor
+from collector.pipeline.topology import build_topology
+from collector.sources.browser import PixelEndpoint
+from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send
+from collector.sources.tracker import TrackerEndpoint
+
+log = logging.getLogger(__name__)
+
+ASGIEndpoint = PixelEndpoint | TrackerEndpoint
+
+
+class Collector:
+    """Every component of a running collector, built from ``settings``; started and stopped by the app."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        mapper = settings.global_.mapper
+        self.intake = Intake(mapper.buffer_size * max(1, mapper.threads))
+        self.user_agents = UserAgentParser(mapper.user_agent_parser.cache_size)
+        self.topology = build_topology(settings, self.user_agents)
+        self.processor = Processor(self.intake, self.topology, settings)
+        self.shutting_down = False
+        self.started = False
+
+    def begin_shutdown(self) -> None:
+        """From now on ``/ping`` and ``/ready`` answer 503, so load balancers stop sending traffic."""
+        self.shutting_down = True
+
+    @property
+    def ready(self) -> bool:
+        return (
+            self.started
+            and not self.shutting_down
+            and self.processor.running
+            and all(runner.statistics().healthy for runner in self.topology.sinks.values())
+        )
+
+    async def start(self) -> None:
+        for runner in self.topology.sinks.values():
+            await runner.start()
+        self.processor.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        """Drain: every accepted event goes through the mappings into the sinks, then the sinks close."""
+        self.shutting_down = True
+        await self.processor.drain()
+        timeout = self.settings.global_.server.shutdown_timeout
+        await asyncio.gather(*(runner.aclose(timeout) for runner in self.topology.sinks.values()))
+        stats = self.intake.statistics()
+        log.info(
+            "Stopped: %d events accepted, %d processed, %d dropped at intake, %d incomplete.",
+            stats.accepted, self.processor.processed, stats.dropped, sum(self.processor.dropped.values()),
+        )  # fmt: skip
+
+
+def _demo_page(settings: Settings) -> str:
+    browser = next((s for s in settings.sources.values() if isinstance(s, BrowserSourceSettings)), None)
+    script = f"{browser.prefix}{browser.javascript.name}" if browser else ""
+    template = resources.files("collector.resources").joinpath("index.html").read_text("utf-8")
+    return template.replace("{{SCRIPT_SRC}}", script)
+
+
+def _starlette(collector: Collector) -> Starlette:
+    settings = collector.settings
+
+    async def ping(request: Request) -> Response:
+        if collector.shutting_down:
+            return PlainTextResponse("No p*ng for you, shutting down", status_code=503)
+        return PlainTextResponse("pong")
+
+    async def ready(request: Request) -> Response:
+        if collector.ready:
+            return PlainTextResponse("ready")
+        reason = "shutting down" if collector.shutting_down else "not ready: starting, or a component is failing"
+        return PlainTextResponse(reason, status_code=503)
+
+    routes = [
+        Route("/ping", ping, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]),
+        Route("/ready", ready, methods=["GET", "HEAD"]),
+    ]
+    if settings.global_.server.serve_static_resources:
+        page = _demo_page(settings)
+
+        async def index(request: Request) -> Response:
+            return HTMLResponse(page)
+
+        routes += [Route("/", index, methods=["GET", "HEAD"]), Route("/index.html", index, methods=["GET", "HEAD"])]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await collector.start()
+        try:
+            yield
+        finally:
+            await collector.stop()
+
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+class ServerHeader:
+    """Pure ASGI middleware: adds ``Server: divolte`` to every response that lacks it."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_server(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"server" for name, _ in headers):
+                    headers.append(SERVER_HEADER)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_server)
+
+
+class FrontDoor:
+    """The ASGI application: exact-path hot endpoints first, then the Starlette app."""
+
+    def __init__(self, collector: Collector, endpoints: dict[str, ASGIEndpoint], fallback: ServerHeader) -> None:
+        self.collector = collector
+        self.endpoints = endpoints
+        self.fallback = fallback
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            endpoint = self.endpoints.get(scope["path"])
+            if endpoint is None and "/." in scope["path"]:
+                # Divolte resolves "." and ".." segments before routing (Undertow's CanonicalPathHandler).
+                endpoint = self.endpoints.get(posixpath.normpath(scope["path"]))
+            if endpoint is not None:
+                await endpoint(scope, receive, send)
+                return
+        await self.fallback(scope, receive, send)
+
+
+def build_app(settings: Settings) -> FrontDoor:
+    collector = Collector(settings)
+    endpoints: dict[str, ASGIEndpoint] = {}
+    for name, source in settings.sources.items():
+        if isinstance(source, BrowserSourceSettings):
+            endpoints[source.prefix + source.event_suffix] = PixelEndpoint(
+                name, collector.intake, source.http_response_delay
+            )
+            endpoints[source.prefix + source.javascript.name] = TrackerEndpoint(source)
+    return FrontDoor(collector, endpoints, ServerHeader(_starlette(collector)))

@@ -1,0 +1,196 @@
+"""The ``divolte-collector`` command: ``serve`` (the default) and ``check-config``.
+
+Configuration is found as Divolte's launcher finds it: ``--config FILE``, else
+``$DIVOLTE_CONF_DIR/divolte-collector.conf`` if it exists, else the embedded default (a browser source,
+the default mapping and a file sink under ``./data``), so that ``divolte-collector`` alone gives a
+working collector.
+
+Shutdown (SIGTERM or SIGINT) follows Divolte's order: ``/ping`` answers 503 at once, then after
+``shutdown_delay`` the listener closes, in-flight requests get up to ``shutdown_timeout``, then every
+queued event is mapped and written and every file published. A second signal forces an immediate exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import sys
+from collections.abc import Generator, Sequence
+from importlib import resources
+from pathlib import Path
+
+import uvicorn
+
+from collector import __version__
+from collector.app import Collector, FrontDoor, build_app
+from collector.config import load
+from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, Settings
+from collector.errors import CollectorError, ConfigError
+
+log = logging.getLogger("collector")
+
+LOG_FORMAT = "%(asctime)s.%(msecs)03d [%(threadName)s] %(levelname)-6s[%(name)s]: %(message)s"
+EMBEDDED_CONFIG = "embedded.conf"
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(stream=sys.stdout, level=level.upper(), format=LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
+
+
+def find_config(explicit: str | None) -> Path | None:
+    """The configuration file to use, or None for the embedded default."""
+    if explicit:
+        return Path(explicit)
+    conf_dir = os.environ.get("DIVOLTE_CONF_DIR")
+    if conf_dir:
+        candidate = Path(conf_dir) / "divolte-collector.conf"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_settings(path: Path | None) -> Settings:
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"Configuration file '{path}' does not exist.")
+        return load(path)
+    embedded = resources.files("collector.resources").joinpath(EMBEDDED_CONFIG)
+    with resources.as_file(embedded) as embedded_path:
+        settings = load(embedded_path)
+    for sink in settings.sinks.values():  # the embedded default's folders are ours to create
+        if isinstance(sink, HdfsSinkSettings):
+            Path(sink.file_strategy.working_dir).mkdir(parents=True, exist_ok=True)
+            Path(sink.file_strategy.publish_dir).mkdir(parents=True, exist_ok=True)
+    return settings
+
+
+class CollectorServer(uvicorn.Server):
+    """uvicorn's server with Divolte's shutdown order (see the module docstring)."""
+
+    def __init__(self, config: uvicorn.Config, collector: Collector) -> None:
+        super().__init__(config)
+        self.collector = collector
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._on_signal, sig)
+        try:
+            yield
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
+
+    def _on_signal(self, sig: int) -> None:
+        if self.collector.shutting_down:
+            log.warning("Second %s: exiting without waiting for in-flight requests.", signal.Signals(sig).name)
+            self.force_exit = True
+            self.should_exit = True
+            return
+        delay = self.collector.settings.global_.server.shutdown_delay
+        log.info("%s received: /ping answers 503; stopping in %.1f s.", signal.Signals(sig).name, delay)
+        self.collector.begin_shutdown()
+        asyncio.get_running_loop().call_later(delay, self._stop)
+
+    def _stop(self) -> None:
+        self.should_exit = True
+
+
+def describe(settings: Settings, host: str, port: int) -> list[str]:
+    """Start-up lines a person needs: where to point a browser, and where events go."""
+    base = f"http://{host}:{port}"
+    lines = []
+    if settings.global_.server.serve_static_resources:
+        lines.append(f"Demo page:  {base}/")
+    for name, source in settings.sources.items():
+        if isinstance(source, BrowserSourceSettings):
+            lines.append(f"Source '{name}': tracker {base}{source.prefix}{source.javascript.name}, "
+                         f"events {base}{source.prefix}{source.event_suffix}")  # fmt: skip
+    for name, sink in settings.sinks.items():
+        if isinstance(sink, HdfsSinkSettings) and settings.global_.hdfs.enabled:
+            fs = sink.file_strategy
+            lines.append(f"Sink '{name}': files written in {Path(fs.working_dir).resolve()}, "
+                         f"published to {Path(fs.publish_dir).resolve()} "
+                         f"(sync every {fs.sync_file_after_records} records or {fs.sync_file_after_duration:g} s, "
+                         f"roll every {fs.roll_every:g} s)")  # fmt: skip
+    return lines
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = load_settings(find_config(args.config))
+    server_settings = settings.global_.server
+    host = args.host or server_settings.host or "127.0.0.1"
+    port = args.port or server_settings.port
+    app: FrontDoor = build_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        server_header=False,
+        proxy_headers=False,  # X-Forwarded-For is honoured only as configured (use_x_forwarded_for)
+        access_log=server_settings.debug_requests,
+        timeout_graceful_shutdown=max(1, int(server_settings.shutdown_timeout)),
+        timeout_keep_alive=30,
+        log_config=None,
+    )
+    log.info("divolte-collector %s, configuration: %s", __version__, settings.origin)
+    for line in describe(settings, host, port):
+        log.info("%s", line)
+    server = CollectorServer(config, app.collector)
+    server.run()
+    return 0 if app.collector.started or not server.started else 1
+
+
+def check_config(args: argparse.Namespace) -> int:
+    settings = load_settings(Path(args.file))
+    build_app(settings)  # builds every component: schemas, mappings, sink directories
+    print(f"Configuration OK: {args.file}")
+    for line in describe(settings, settings.global_.server.host or "127.0.0.1", settings.global_.server.port):
+        print(f"  {line}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="divolte-collector", description="Clickstream collector, Divolte-compatible.")
+    root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    root.add_argument("--log-level", default=os.environ.get("DIVOLTE_LOG_LEVEL", "info"),
+                      choices=["debug", "info", "warning", "error"])  # fmt: skip
+    commands = root.add_subparsers(dest="command")
+    run = commands.add_parser("serve", help="run the collector (the default command)")
+    for target in (root, run):
+        target.add_argument("--config", help="divolte-collector.conf to use (default: $DIVOLTE_CONF_DIR or embedded)")
+        target.add_argument("--host", help="bind address (overrides divolte.global.server.host)")
+        target.add_argument("--port", type=int, help="port (overrides divolte.global.server.port)")
+    check = commands.add_parser("check-config", help="validate a configuration file without starting")
+    check.add_argument("file")
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    configure_logging(args.log_level)
+    try:
+        if args.command == "check-config":
+            return check_config(args)
+        return serve(args)
+    except ConfigError as exc:
+        print("Configuration error:" if len(exc.problems) == 1 else
+              f"Configuration errors ({len(exc.problems)}):", file=sys.stderr)  # fmt: skip
+        for problem in exc.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return 1
+    except CollectorError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

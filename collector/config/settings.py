@@ -1,0 +1,213 @@
+"""Typed, frozen settings: one dataclass per section of ``divolte-collector.conf``.
+
+Field names are Divolte's snake_case keys, so ``divolte.global.server.port`` is
+``settings.global_.server.port`` (``global`` is a Python keyword). Durations are float seconds. Every value
+here has already been validated by ``collector.config.load``; code that receives a ``Settings`` never
+re-checks it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# --- global ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSettings:
+    host: str | None = None
+    """Bind address; None means loopback, as in Divolte."""
+    port: int = 8290
+    use_x_forwarded_for: bool = False
+    serve_static_resources: bool = True
+    debug_requests: bool = False
+    shutdown_delay: float = 0.0
+    shutdown_timeout: float = 120.0
+
+
+@dataclass(frozen=True, slots=True)
+class UserAgentParserSettings:
+    type: Literal["non_updating", "online_updating", "caching_and_updating"] = "non_updating"
+    cache_size: int = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class MapperSettings:
+    buffer_size: int = 1048576
+    threads: int = 1
+    duplicate_memory_size: int = 1000000
+    user_agent_parser: UserAgentParserSettings = field(default_factory=UserAgentParserSettings)
+    ip2geo_database: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SinkTypeSettings:
+    """``divolte.global.<hdfs|gcs|gcps>``: whether sinks of this type run, and their queue sizes."""
+
+    enabled: bool = False
+    threads: int = 1
+    buffer_size: int = 1048576
+    client: dict[str, str] | None = None
+    """``hdfs.client`` properties (flattened); unused by local file sinks."""
+    project_id: str | None = None
+    """``gcps.project_id``."""
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaGlobalSettings:
+    enabled: bool = False
+    threads: int = 2
+    buffer_size: int = 1048576
+    producer: dict[str, str] = field(default_factory=dict)
+    """Java producer properties, flattened with ``.`` and arrays joined with ``,`` as Divolte does."""
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalSettings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    mapper: MapperSettings = field(default_factory=MapperSettings)
+    hdfs: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(enabled=True, threads=2))
+    gcs: SinkTypeSettings = field(default_factory=SinkTypeSettings)
+    kafka: KafkaGlobalSettings = field(default_factory=KafkaGlobalSettings)
+    gcps: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(threads=2))
+
+
+# --- sources -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class JavascriptSettings:
+    name: str = "divolte.js"
+    logging: bool = False
+    debug: bool = False
+    auto_page_view_event: bool = True
+    event_timeout: float = 0.75
+    # Additions (not in Divolte); defaults keep Divolte's behaviour except SameSite, which browsers
+    # already assume to be Lax when it is missing.
+    cookie_same_site: Literal["Lax", "Strict", "None", ""] = "Lax"
+    cookie_secure: bool = False
+    deliver_on_page_hide: bool = False
+    spa_page_views: bool = False
+    respect_privacy_signals: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class BrowserSourceSettings:
+    name: str
+    type: Literal["browser"] = "browser"
+    prefix: str = "/"
+    """Always ends with ``/`` (a missing one is appended, as Divolte does)."""
+    event_suffix: str = "csc-event"
+    party_cookie: str = "_dvp"
+    party_timeout: float = 730 * 86400.0
+    session_cookie: str = "_dvs"
+    session_timeout: float = 1800.0
+    cookie_domain: str | None = None
+    http_response_delay: float = 0.0
+    javascript: JavascriptSettings = field(default_factory=JavascriptSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonSourceSettings:
+    name: str
+    type: Literal["json"] = "json"
+    event_path: str = "/"
+    party_id_parameter: str = "p"
+    maximum_body_size: int = 4096
+
+
+SourceSettings = BrowserSourceSettings | JsonSourceSettings
+
+# --- sinks -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FileStrategySettings:
+    roll_every: float = 3600.0
+    sync_file_after_records: int = 1000
+    sync_file_after_duration: float = 30.0
+    working_dir: str = "/tmp"
+    publish_dir: str = "/tmp"
+
+
+@dataclass(frozen=True, slots=True)
+class RetrySettings:
+    """``gcs``/``gcps`` ``retry_settings``: parsed and validated for compatibility.
+
+    Unused until those sinks exist.
+    """
+
+    max_attempts: int = 0
+    total_timeout: float = 600.0
+    initial_retry_delay: float = 1.0
+    retry_delay_multiplier: float = 2.0
+    max_retry_delay: float = 64.0
+    jitter_delay: float | None = None
+    jitter_factor: float | None = None
+    initial_rpc_timeout: float | None = None
+    rpc_timeout_multiplier: float | None = None
+    max_rpc_timeout: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HdfsSinkSettings:
+    name: str
+    type: Literal["hdfs"] = "hdfs"
+    replication: int = 3
+    file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
+
+
+@dataclass(frozen=True, slots=True)
+class GcsSinkSettings:
+    name: str
+    bucket: str
+    type: Literal["gcs"] = "gcs"
+    file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
+    retry_settings: RetrySettings = field(default_factory=RetrySettings)
+
+
+@dataclass(frozen=True, slots=True)
+class KafkaSinkSettings:
+    name: str
+    type: Literal["kafka"] = "kafka"
+    topic: str = "divolte"
+    mode: Literal["naked", "confluent"] = "naked"
+
+
+@dataclass(frozen=True, slots=True)
+class GcpsSinkSettings:
+    name: str
+    type: Literal["gcps"] = "gcps"
+    topic: str = "divolte"
+    retry_settings: RetrySettings = field(default_factory=RetrySettings)
+    batching_settings: dict[str, float] = field(default_factory=dict)
+
+
+SinkSettings = HdfsSinkSettings | GcsSinkSettings | KafkaSinkSettings | GcpsSinkSettings
+
+# --- mappings ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MappingSettings:
+    name: str
+    sources: tuple[str, ...]
+    sinks: tuple[str, ...]
+    schema_file: str | None = None
+    mapping_script_file: str | None = None
+    confluent_id: int | None = None
+    discard_corrupted: bool = False
+    discard_duplicates: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The whole configuration, after defaults, environment overrides and validation."""
+
+    global_: GlobalSettings
+    sources: dict[str, SourceSettings]
+    sinks: dict[str, SinkSettings]
+    mappings: dict[str, MappingSettings]
+    origin: str = "<embedded default>"
+    """Where the configuration came from (a file path), for messages."""

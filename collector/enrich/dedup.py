@@ -1,0 +1,77 @@
+"""Remember recent events to flag exact repeats (``duplicate()``), the way Divolte's memory does.
+
+Browsers, proxies and the tracker's own queue sometimes deliver one event twice. Divolte keeps a fixed
+table of 64-bit signatures indexed by a hash of (party, session, event id): an event whose slot already
+holds its signature is a duplicate; either way the slot then holds it. It forgets old events as new ones
+take their slots, so it costs a fixed 8 bytes per slot and never grows.
+
+The hash, slot and signature match Divolte bit for bit (Guava ``murmur3_128`` fed with the UTF-16 code
+units of the three strings), so a memory that saw the same events answers the same way. As in Divolte the
+memory is per worker; route a party's requests to one worker (consistent hashing) to catch its repeats.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+import mmh3
+
+DEFAULT_SIZE = 1_000_000
+"""Divolte's ``duplicate_memory_size`` default: 1,000,000 slots, 8 MB."""
+
+_AFFINITY_SEED = 42
+
+
+def memory_key(party_id: str, session_id: str, event_id: str) -> tuple[int, int]:
+    """Return ``(slot selector, signature)`` for an event, as Divolte's ``ShortTermDuplicateMemory``.
+
+    The slot is ``selector % size``; the selector is already masked to be non-negative. Guava's
+    ``HashCode.asBytes()`` is h1 then h2, each little-endian: the same 16 bytes mmh3 returns. Divolte reads
+    the slot from bytes 0–3 and the signature from bytes 8–15, both big-endian.
+    """
+    data = (party_id + session_id + event_id).encode("utf-16-le", "surrogatepass")
+    digest = mmh3.mmh3_x64_128_digest(data, 0)
+    selector = int.from_bytes(digest[0:4], "big") & 0x7FFFFFFF
+    signature = int.from_bytes(digest[8:16], "big", signed=True)
+    return selector, signature
+
+
+class DuplicateMemory:
+    """A fixed-size table of event signatures that answers "seen this event recently?"."""
+
+    __slots__ = ("_size", "_slots")
+
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        if size < 1:
+            raise ValueError(f"duplicate memory size must be at least 1, got {size}")
+        self._size = size
+        # array('q') stores raw int64s: 8 bytes per slot (a list would cost 8 bytes per pointer plus the
+        # ints), and multiplying a one-element array fills a million slots in about a millisecond.
+        self._slots = array("q", [0]) * size
+
+    @property
+    def size(self) -> int:
+        """Number of slots."""
+        return self._size
+
+    def is_duplicate(self, party_id: str, session_id: str, event_id: str) -> bool:
+        """Return whether this event's signature is in its slot, then store it there.
+
+        Pass the normalised identifier values (``DivolteIdentifier.value``), as Divolte hashes those.
+        Like Divolte, an event whose signature happens to be 0 reads as a duplicate of the empty slot.
+        """
+        selector, signature = memory_key(party_id, session_id, event_id)
+        slot = selector % self._size
+        seen = self._slots[slot] == signature
+        self._slots[slot] = signature
+        return seen
+
+
+def affinity_hash(party_id: str) -> int:
+    """Return Divolte's non-negative routing hash of a party id (murmur3_32, seed 42, over UTF-8).
+
+    Divolte picks the mapper thread as ``affinity_hash(party) % threads``; we use it the same way so that
+    one party's events stay in order on one worker.
+    """
+    value: int = mmh3.hash(party_id.encode("utf-8", "surrogatepass"), _AFFINITY_SEED, signed=True)
+    return value & 0x7FFFFFFF

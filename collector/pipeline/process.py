@@ -1,0 +1,125 @@
+"""The batch processor: captured requests in, encoded records out to the sinks, after the reply was sent.
+
+Per event: parse (a malformed event is dropped and counted by reason) → duplicate memory → every mapping of
+the event's source (skipping corrupt or duplicate events where the mapping says so) → Avro bytes, encoded
+once per mapping → offered to each sink of that mapping. One processor task runs per process and takes the
+intake in FIFO order, so a party's events are mapped and written in arrival order.
+
+A mapping that raises on one event loses that event only: it is logged (rate-limited) and counted, and the
+rest of the batch carries on. Divolte loses the whole micro-batch and restarts the thread (its issues
+#110, #113).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import functools
+import logging
+from collections.abc import Callable
+
+from collector.config.settings import BrowserSourceSettings, Settings
+from collector.enrich.dedup import DuplicateMemory, affinity_hash
+from collector.errors import IncompleteRequest
+from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
+from collector.pipeline.intake import Intake
+from collector.pipeline.topology import Topology
+from collector.protocol.browser_event import parse_browser_event
+from collector.ratelimit import RateLimitedLog
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 256
+"""Events per batch: large enough to amortise the loop overhead, small enough that a batch (a few ms)
+never delays the replies the event loop owes to waiting clients."""
+
+Parser = Callable[[CapturedRequest], DivolteEvent]
+
+
+class Processor:
+    """Drains the intake in batches and feeds the sinks; see the module docstring for the steps."""
+
+    def __init__(self, intake: Intake, topology: Topology, settings: Settings) -> None:
+        self.intake = intake
+        self.topology = topology
+        mapper = settings.global_.mapper
+        # One memory per configured mapper thread, chosen by party, as Divolte keeps one per thread.
+        self._memories = [DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))]
+        self._parsers: dict[str, Parser] = {}
+        browser = functools.partial(
+            parse_browser_event, use_x_forwarded_for=settings.global_.server.use_x_forwarded_for
+        )
+        for name, source in settings.sources.items():
+            if isinstance(source, BrowserSourceSettings):
+                self._parsers[name] = browser
+        self.processed = 0
+        self.duplicates = 0
+        self.corrupt = 0
+        self.dropped: collections.Counter[str] = collections.Counter()
+        self.discarded: collections.Counter[str] = collections.Counter()
+        self.mapping_errors: collections.Counter[str] = collections.Counter()
+        self._invalid_log = RateLimitedLog(log, 10.0)
+        self._error_log = RateLimitedLog(log, 10.0)
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self.run(), name="processor")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    async def run(self) -> None:
+        while (batch := await self.intake.take_batch(BATCH_SIZE)) is not None:
+            self.process_batch(batch)
+            await asyncio.sleep(0)  # let the event loop answer waiting clients between batches
+
+    async def drain(self) -> None:
+        """Close the intake and wait until every queued event has been processed."""
+        self.intake.close()
+        if self._task is not None:
+            await self._task
+
+    def process_batch(self, batch: list[CapturedRequest]) -> None:
+        for request in batch:
+            self.process_one(request)
+
+    def process_one(self, request: CapturedRequest) -> None:
+        parser = self._parsers.get(request.source)
+        if parser is None:  # pragma: no cover - sources are registered from the same settings
+            return
+        try:
+            event = parser(request)
+        except IncompleteRequest as exc:
+            self.dropped[exc.reason] += 1
+            self._invalid_log.info("Dropping incomplete event from %s: %s (%d dropped so far).",
+                                   request.peer, exc, sum(self.dropped.values()))  # fmt: skip
+            return
+        self.processed += 1
+        memories = self._memories
+        memory = memories[0] if len(memories) == 1 else memories[affinity_hash(event.party_id) % len(memories)]
+        if memory.is_duplicate(event.party_id, event.session_id, event.event_id):
+            event.duplicate = True
+            self.duplicates += 1
+        if event.corrupt:
+            self.corrupt += 1
+        for route in self.topology.routes.get(request.source, ()):
+            if (event.duplicate and route.discard_duplicates) or (event.corrupt and route.discard_corrupted):
+                self.discarded[route.name] += 1
+                continue
+            try:
+                record = route.mapping.map(event)
+                if record is None:
+                    self.discarded[route.name] += 1
+                    continue
+                payload = route.encoder.encode(record)
+            except Exception as exc:  # a mapping bug or a record its schema rejects: lose this event only
+                self.mapping_errors[route.name] += 1
+                self._error_log.warning(
+                    "Mapping '%s' failed on an event of party %s and lost it: %r (%d lost so far).",
+                    route.name, event.party_id, exc, self.mapping_errors[route.name],
+                )  # fmt: skip
+                continue
+            encoded = EncodedRecord(event.party_id, event.timestamp, payload)
+            for sink in route.sinks:
+                sink.offer(encoded)

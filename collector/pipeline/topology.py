@@ -1,0 +1,100 @@
+"""Compiles the configured sources, mappings and sinks into the routes events follow, once at start-up.
+
+For each source: the mappings that read it, each with its encoder and the runners of its sinks. Sinks whose
+type is disabled globally (``divolte.global.<type>.enabled = false``) are not built and mappings skip them,
+as in Divolte. A sink type this collector does not implement yet is a start-up error, never a silent no-op.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from collector.avro.encode import RecordEncoder
+from collector.avro.schemas import Schema
+from collector.config.settings import HdfsSinkSettings, MappingSettings, Settings
+from collector.enrich.useragent import UserAgentParser
+from collector.errors import ConfigError
+from collector.mapping.base import RecordMapping
+from collector.mapping.default import DefaultMapping
+from collector.sinks.file import FileSink
+from collector.sinks.runner import SinkRunner
+
+
+@dataclass(frozen=True, slots=True)
+class MappingRoute:
+    """One mapping as the processor runs it: map, encode once, offer to each sink."""
+
+    name: str
+    mapping: RecordMapping
+    encoder: RecordEncoder
+    sinks: tuple[SinkRunner, ...]
+    discard_corrupted: bool
+    discard_duplicates: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Topology:
+    routes: dict[str, tuple[MappingRoute, ...]]
+    """Source name → the mappings that read it."""
+    sinks: dict[str, SinkRunner]
+
+
+def _build_mapping(settings: MappingSettings, user_agents: UserAgentParser) -> RecordMapping:
+    if settings.mapping_script_file is None:
+        return DefaultMapping(user_agents)
+    raise ConfigError(
+        f"divolte.mappings.{settings.name}.mapping_script_file: custom mapping scripts are not supported "
+        "by this version yet; remove the key to use the built-in default mapping."
+    )
+
+
+def _enabled(settings: Settings, sink_type: str) -> bool:
+    section = getattr(settings.global_, sink_type)
+    return bool(section.enabled)
+
+
+def build_topology(settings: Settings, user_agents: UserAgentParser) -> Topology:
+    mappings = {name: _build_mapping(m, user_agents) for name, m in settings.mappings.items()}
+
+    sink_schemas: dict[str, Schema] = {}
+    for name, mapping_settings in settings.mappings.items():
+        for sink_name in mapping_settings.sinks:
+            sink_schemas.setdefault(sink_name, mappings[name].schema)
+
+    runners: dict[str, SinkRunner] = {}
+    problems: list[str] = []
+    for sink_name, schema in sink_schemas.items():
+        sink_settings = settings.sinks[sink_name]
+        if not _enabled(settings, sink_settings.type):
+            continue
+        if isinstance(sink_settings, HdfsSinkSettings):
+            hdfs = settings.global_.hdfs
+            try:
+                sink = FileSink(sink_name, sink_settings.file_strategy, schema, hdfs.threads)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                continue
+            runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads))
+        else:
+            problems.append(
+                f"divolte.sinks.{sink_name}: sinks of type '{sink_settings.type}' are not supported by this "
+                f"version yet. Set divolte.global.{sink_settings.type}.enabled = false, or remove the sink "
+                "from its mappings."
+            )
+    if problems:
+        raise ConfigError(problems)
+
+    routes: dict[str, list[MappingRoute]] = {name: [] for name in settings.sources}
+    for name, mapping_settings in settings.mappings.items():
+        mapping = mappings[name]
+        route = MappingRoute(
+            name=name,
+            mapping=mapping,
+            encoder=RecordEncoder(mapping.schema),
+            sinks=tuple(runners[s] for s in mapping_settings.sinks if s in runners),
+            discard_corrupted=mapping_settings.discard_corrupted,
+            discard_duplicates=mapping_settings.discard_duplicates,
+        )
+        for source in mapping_settings.sources:
+            routes[source].append(route)
+    return Topology({k: tuple(v) for k, v in routes.items()}, runners)

@@ -1,0 +1,82 @@
+"""Decode a raw query string into parameters, the way Undertow decodes it for Divolte.
+
+Undertow treats the query as ``application/x-www-form-urlencoded`` UTF-8: split on ``&``, split each item
+at its first ``=``, ``+`` becomes a space, ``%XX`` escapes are decoded to bytes and the bytes to text. An item
+without ``=`` has the value ``""``; empty items (``a=1&&b=2``) are skipped; a repeated key keeps every value
+in arrival order (only the checksum reads more than the first).
+
+Where Undertow would refuse the request (a malformed escape, more than 1000 parameters) we raise
+``IncompleteRequest`` so the event is dropped and counted; the browser already has its pixel by then.
+
+This runs once per event, so it is written for speed (see ``benchmarks/micro_query.py``):
+
+* the query is turned into text once with Latin-1, which maps each byte to one character at C speed, and
+  split once; a per-item ``bytes.decode("utf-8")`` cost more than the whole rest of the work;
+* only components holding ``%`` or ``+`` are unescaped; an escape becomes the Latin-1 character of its
+  byte, so a component's bytes are recovered exactly with ``encode("latin-1")`` and decoded as UTF-8 only
+  when it holds a non-ASCII character (an escaped or a raw byte ≥ 0x80);
+* ``urllib.parse`` is not used: it unescapes every component and silently keeps malformed escapes.
+"""
+
+from __future__ import annotations
+
+from collector.errors import IncompleteRequest
+
+MAX_PARAMETERS = 1000
+"""Undertow's default ``UndertowOptions.MAX_PARAMETERS``: one more and the request is refused."""
+
+_HEX = "0123456789abcdefABCDEF"
+_ESCAPES: dict[str, str] = {hi + lo: chr(int(hi + lo, 16)) for hi in _HEX for lo in _HEX}
+"""Every two-character hex pair (any case mix) → the Latin-1 character of its byte; absent = malformed."""
+
+
+def _from_bytes(text: str) -> str:
+    """Re-read a Latin-1 view of bytes as UTF-8; malformed sequences become U+FFFD, as Java's decoder does."""
+    return text.encode("latin-1").decode("utf-8", "replace")
+
+
+def _unescape(raw: str) -> str:
+    """Decode one form-encoded key or value given as a Latin-1 view of its bytes."""
+    if "+" in raw:
+        raw = raw.replace("+", " ")
+    if "%" not in raw:
+        return raw if raw.isascii() else _from_bytes(raw)
+    chunks = raw.split("%")
+    out = [chunks[0]]
+    escapes = _ESCAPES
+    for chunk in chunks[1:]:
+        byte = escapes.get(chunk[:2])
+        if byte is None:
+            raise IncompleteRequest("malformed_query", f"bad percent escape %{chunk[:2]}")
+        out.append(byte + chunk[2:])
+    decoded = "".join(out)
+    return decoded if decoded.isascii() else _from_bytes(decoded)
+
+
+def decode_query(query: bytes) -> dict[str, list[str]]:
+    """Decode a raw query string into ``{key: [values in arrival order]}``.
+
+    Raises ``IncompleteRequest("malformed_query")`` for a bad ``%`` escape and
+    ``IncompleteRequest("too_many_parameters")`` beyond ``MAX_PARAMETERS`` non-empty items.
+    """
+    text = query.decode("latin-1")
+    items = text.split("&")
+    if len(items) > MAX_PARAMETERS and sum(1 for item in items if item) > MAX_PARAMETERS:
+        raise IncompleteRequest("too_many_parameters", f"more than {MAX_PARAMETERS} parameters")
+    all_ascii = text.isascii()
+    params: dict[str, list[str]] = {}
+    for item in items:
+        if not item:
+            continue
+        key, _, value = item.partition("=")
+        if "%" in item or "+" in item:
+            key = _unescape(key)
+            value = _unescape(value)
+        elif not all_ascii and not item.isascii():
+            key = _from_bytes(key)
+            value = _from_bytes(value)
+        if key in params:
+            params[key].append(value)
+        else:
+            params[key] = [value]
+    return params

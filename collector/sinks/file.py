@@ -1,0 +1,244 @@
+"""Divolte's file sink (``type = hdfs``) on local directories: Avro container files, ``.partial`` → publish.
+
+Protocol, as Divolte's ``FileFlusher`` (SPEC §9.3):
+- each of the sink's ``threads`` shards keeps one open file, ``<working_dir>/<name>.partial``, named
+  ``<yyyyMMddHHmmss>-divolte-tracking-<hostname>-<n>.avro``; records go to a shard by party, so a party's
+  records stay in one file, in order;
+- records are appended in memory and written as one Avro block on *sync*: after
+  ``sync_file_after_records`` records, or ``sync_file_after_duration`` after the last sync if any record is
+  waiting (checked on every write and on the once-a-second heartbeat, so it holds without traffic); a sync
+  writes, flushes and fsyncs;
+- after ``roll_every`` the file is synced, closed and renamed into ``publish_dir`` (atomic on POSIX);
+  a file without records is deleted instead;
+- on shutdown every file with records is published.
+
+Deliberate differences from Divolte, both so that nothing accepted is lost: records appended but not yet
+synced when a file rolls are synced and published (Divolte discards them when ``sync_file_after_duration``
+exceeds ``roll_every``); and a failed write keeps the unsynced records in memory and retries them into a
+fresh file (Divolte discards the whole open file). Files are opened on their first record rather than ahead
+of time, so an idle collector leaves no empty files behind.
+
+Blocking file work (write + fsync, rename) runs in a worker thread so it never stalls the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import socket
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from collector.avro.container import ContainerWriter
+from collector.avro.schemas import Schema
+from collector.config.settings import FileStrategySettings
+from collector.enrich.dedup import affinity_hash
+from collector.errors import ConfigError, SinkError
+from collector.events import EncodedRecord
+
+log = logging.getLogger(__name__)
+
+_flusher_numbers = itertools.count(1)
+"""Process-wide shard counter: the ``<n>`` in file names, as Divolte numbers its flusher instances."""
+
+
+def local_directory(value: str, key: str) -> Path:
+    """A ``working_dir``/``publish_dir`` value as a local path: plain paths and ``file://`` URIs only."""
+    if value.startswith("file://"):
+        value = value[len("file://") :]
+    elif "://" in value:
+        scheme = value.split("://", 1)[0]
+        raise ConfigError(
+            f"{key}: '{value}' uses the '{scheme}://' scheme; this collector writes files to local "
+            "directories only (a plain path or a file:// URI). For object storage use an s3 sink."
+        )
+    return Path(value)
+
+
+def check_directory(path: Path, key: str) -> None:
+    if not path.is_dir():
+        raise ConfigError(f"{key}: directory '{path}' does not exist. Create it, or point {key} elsewhere.")
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{key}: directory '{path}' is not writable by this process.")
+
+
+@dataclass(slots=True)
+class _OpenFile:
+    name: str
+    partial: Path
+    handle: BinaryIO
+    writer: ContainerWriter
+    opened_at: float
+    """Monotonic time the file was opened (for ``roll_every``)."""
+    last_sync: float
+    synced_records: int = 0
+    good_size: int = 0
+    """File size after the last successful sync: a failed write is truncated back to it."""
+
+
+@dataclass(slots=True)
+class _Shard:
+    number: int
+    pending: list[bytes] = field(default_factory=list)
+    file: _OpenFile | None = None
+    broken: bool = False
+
+
+class FileSink:
+    """Writes a sink's records into rolling Avro container files in a local directory."""
+
+    def __init__(
+        self,
+        name: str,
+        strategy: FileStrategySettings,
+        schema: Schema,
+        shards: int,
+        *,
+        hostname: str | None = None,
+    ) -> None:
+        self.name = name
+        self.strategy = strategy
+        self.schema = schema
+        prefix = f"divolte.sinks.{name}.file_strategy"
+        self.working_dir = local_directory(strategy.working_dir, f"{prefix}.working_dir")
+        self.publish_dir = local_directory(strategy.publish_dir, f"{prefix}.publish_dir")
+        check_directory(self.working_dir, f"{prefix}.working_dir")
+        check_directory(self.publish_dir, f"{prefix}.publish_dir")
+        self.hostname = hostname or socket.gethostname() or "localhost"
+        self._shards = [_Shard(next(_flusher_numbers)) for _ in range(max(1, shards))]
+        self.published: list[Path] = []
+
+    async def start(self) -> None:
+        """Nothing to acquire: directories were checked when the sink was built, files open on demand."""
+
+    # -- the sink contract ---------------------------------------------------------------------------
+
+    async def write_batch(self, records: Sequence[EncodedRecord]) -> None:
+        for shard in self._shards:
+            if shard.broken:
+                await self._try_sync(shard)
+                if shard.broken:
+                    raise SinkError(f"file sink '{self.name}' cannot write to {self.working_dir}", retriable=True)
+        shards = self._shards
+        if len(shards) == 1:
+            shards[0].pending.extend(record.payload for record in records)
+        else:
+            count = len(shards)
+            for record in records:
+                shards[affinity_hash(record.party_id) % count].pending.append(record.payload)
+        limit = self.strategy.sync_file_after_records
+        for shard in shards:
+            if len(shard.pending) >= limit:
+                await self._try_sync(shard)
+
+    async def heartbeat(self) -> None:
+        now = time.monotonic()
+        for shard in self._shards:
+            current = shard.file
+            if shard.pending and (current is None or now - current.last_sync >= self.strategy.sync_file_after_duration):
+                await self._try_sync(shard)
+            current = shard.file
+            if current is not None and now - current.opened_at > self.strategy.roll_every and not shard.broken:
+                await self._run(self._publish_blocking, shard)
+
+    async def aclose(self) -> None:
+        for shard in self._shards:
+            if shard.pending:
+                await self._try_sync(shard)
+            if shard.file is not None:
+                await self._run(self._publish_blocking, shard)
+            if shard.pending:
+                log.error(
+                    "File sink '%s': %d records could not be written before shutdown.",
+                    self.name, len(shard.pending),
+                )  # fmt: skip
+
+    # -- internals -----------------------------------------------------------------------------------
+
+    @staticmethod
+    async def _run(func: object, shard: _Shard) -> None:
+        await asyncio.to_thread(func, shard)  # type: ignore[arg-type]
+
+    async def _try_sync(self, shard: _Shard) -> None:
+        try:
+            await self._run(self._sync_blocking, shard)
+        except OSError as exc:
+            shard.broken = True
+            log.error("File sink '%s': write failed (%s); %d records kept for retry.",
+                      self.name, exc, len(shard.pending))  # fmt: skip
+            await self._run(self._abandon_blocking, shard)
+        else:
+            shard.broken = False
+
+    def _open_blocking(self, shard: _Shard) -> _OpenFile:
+        stamp = time.strftime("%Y%m%d%H%M%S", time.localtime())
+        name = f"{stamp}-divolte-tracking-{self.hostname}-{shard.number}.avro"
+        attempt = 1
+        while (self.working_dir / f"{name}.partial").exists() or (self.publish_dir / name).exists():
+            attempt += 1  # two files of one shard within a second (tiny roll_every): keep both
+            name = f"{stamp}-divolte-tracking-{self.hostname}-{shard.number}-{attempt}.avro"
+        partial = self.working_dir / f"{name}.partial"
+        handle = open(partial, "xb")  # noqa: SIM115 - the file stays open across calls until published
+        try:
+            writer = ContainerWriter(handle, self.schema.json)
+            handle.flush()
+            os.fsync(handle.fileno())
+        except OSError:
+            handle.close()
+            partial.unlink(missing_ok=True)
+            raise
+        now = time.monotonic()
+        return _OpenFile(name, partial, handle, writer, now, now, good_size=handle.tell())
+
+    def _sync_blocking(self, shard: _Shard) -> None:
+        if shard.file is None:
+            shard.file = self._open_blocking(shard)
+        current = shard.file
+        if shard.pending:
+            current.writer.write_block(shard.pending)
+            current.handle.flush()
+            os.fsync(current.handle.fileno())
+            current.synced_records += len(shard.pending)
+            current.good_size = current.handle.tell()
+            shard.pending = []
+        current.last_sync = time.monotonic()
+
+    def _publish_blocking(self, shard: _Shard) -> None:
+        """Sync what is pending, close, and rename into the publish directory (or delete if empty)."""
+        current = shard.file
+        if current is None:
+            return
+        if shard.pending:
+            self._sync_blocking(shard)
+        current.handle.close()
+        shard.file = None
+        if current.synced_records == 0:
+            current.partial.unlink(missing_ok=True)
+            return
+        target = self.publish_dir / current.name
+        os.rename(current.partial, target)
+        self.published.append(target)
+        log.info("File sink '%s': published %s (%d records).", self.name, target, current.synced_records)
+
+    def _abandon_blocking(self, shard: _Shard) -> None:
+        """After a failed write: cut the file back to its last good block and publish what it holds."""
+        current = shard.file
+        if current is None:
+            return
+        shard.file = None
+        try:
+            current.handle.truncate(current.good_size)
+            current.handle.close()
+            if current.synced_records:
+                target = self.publish_dir / current.name
+                os.rename(current.partial, target)
+                self.published.append(target)
+            else:
+                current.partial.unlink(missing_ok=True)
+        except OSError as exc:
+            log.error("File sink '%s': could not tidy %s after a failure: %s", self.name, current.partial, exc)
