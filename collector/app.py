@@ -27,6 +27,7 @@ from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, Settings
 from collector.enrich.useragent import UserAgentParser
+from collector.errors import ConfigError
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor
 from collector.pipeline.topology import build_topology
@@ -170,7 +171,27 @@ class FrontDoor:
         await self.fallback(scope, receive, send)
 
 
+def _check_supported(settings: Settings) -> None:
+    """Refuse, with a clear message, what this version parses but cannot run yet; warn about no-ops."""
+    unsupported = [
+        f"divolte.sources.{name}: sources of type 'json' are not supported by this version yet; "
+        "remove the source (and its mappings' references to it)."
+        for name, source in settings.sources.items()
+        if not isinstance(source, BrowserSourceSettings)
+    ]
+    if unsupported:
+        raise ConfigError(unsupported)
+    parser_type = settings.global_.mapper.user_agent_parser.type
+    if parser_type != "non_updating":
+        log.warning(
+            "divolte.global.mapper.user_agent_parser.type = %s: the online user-agent database it needs was shut "
+            "down in 2014; user agents are parsed with the bundled uap-core rules (as non_updating).",
+            parser_type,
+        )
+
+
 def build_app(settings: Settings) -> FrontDoor:
+    _check_supported(settings)
     collector = Collector(settings)
     endpoints: dict[str, ASGIEndpoint] = {}
     for name, source in settings.sources.items():
