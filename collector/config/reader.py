@@ -68,7 +68,9 @@ def describe(value: object) -> str:
         return "an object"
     if isinstance(value, list):
         return "a list"
-    return f"a duration ({value})" if _period_seconds(value) is not None else repr(value)
+    seconds = _period_seconds(value)
+    # pyhocon gives timedelta or, with python-dateutil installed, relativedelta: render both the same way.
+    return f"a duration ({seconds:g} seconds)" if seconds is not None else repr(value)
 
 
 def _period_seconds(value: object) -> float | None:

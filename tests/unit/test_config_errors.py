@@ -91,7 +91,7 @@ def test_keys_outside_divolte_are_ignored(tmp_path: Path) -> None:
         ("divolte.sinks.g { type = gcs, bucket = b, retry_settings.jitter_factor = 2 }",
          "divolte.sinks.g.retry_settings.jitter_factor: must be between 0 and 1, found 2"),
         ("divolte.sinks.k { type = kafka, topic = 1 hour }",
-         "divolte.sinks.k.topic: expected a string, found a duration (1:00:00); put the value in quotes"),
+         "divolte.sinks.k.topic: expected a string, found a duration (3600 seconds); put the value in quotes"),
     ],
 )  # fmt: skip
 def test_wrong_type_names_key_found_and_expected(tmp_path: Path, text: str, problem: str) -> None:
