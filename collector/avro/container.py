@@ -71,3 +71,57 @@ class ContainerWriter:
         items = list(datums)
         if items:
             self._file.write(block(items, self.sync_marker, self._codec))
+
+
+def _read_long(data: bytes, pos: int) -> tuple[int, int]:
+    """Decode one zig-zag varint at ``pos``; raises IndexError when the data ends inside it."""
+    shift = result = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return (result >> 1) ^ -(result & 1), pos
+        shift += 7
+        if shift > 63:
+            raise ValueError("varint too long")
+
+
+def complete_prefix(data: bytes) -> tuple[int, int]:
+    """How much of a container file is intact: ``(byte length, record count)`` up to its last complete block.
+
+    A file cut off mid-write (a crash between syncs) ends in a partial block; everything before it is a
+    valid container file on its own. Returns ``(0, 0)`` if not even the header is complete.
+    """
+    try:
+        if not data.startswith(MAGIC):
+            return 0, 0
+        pos = len(MAGIC)
+        while True:  # the metadata map: blocks of (key, value) pairs, ended by a zero count
+            count, pos = _read_long(data, pos)
+            if count == 0:
+                break
+            if count < 0:
+                _, pos = _read_long(data, pos)
+                count = -count
+            for _ in range(count * 2):
+                length, pos = _read_long(data, pos)
+                pos += length
+        sync_marker = data[pos : pos + 16]
+        pos += 16
+        if len(sync_marker) != 16 or pos > len(data):
+            return 0, 0
+    except (IndexError, ValueError):
+        return 0, 0
+    good, records = pos, 0
+    while good < len(data):
+        try:
+            count, pos = _read_long(data, good)
+            size, pos = _read_long(data, pos)
+        except (IndexError, ValueError):
+            break
+        end = pos + size
+        if count <= 0 or size < 0 or data[end : end + 16] != sync_marker:
+            break
+        good, records = end + 16, records + count
+    return good, records

@@ -18,15 +18,24 @@ exceeds ``roll_every``); and a failed write keeps the unsynced records in memory
 fresh file (Divolte discards the whole open file). Files are opened on their first record rather than ahead
 of time, so an idle collector leaves no empty files behind.
 
+Crash safety: an open file holds an exclusive ``flock``. On start, ``.partial`` files in the working
+directory that nobody holds (left by a crash or ``kill -9``) are cut back to their last complete block,
+which is everything synced, and published; so a crash loses at most what was not yet synced
+(``sync_file_after_records`` / ``sync_file_after_duration``) plus what was still queued in memory. A
+sibling process sharing the directory keeps its locks, so its open files are never taken.
+
 Blocking file work (write + fsync, rename) runs in a worker thread so it never stalls the event loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import itertools
 import logging
 import os
+import re
 import socket
 import time
 from collections.abc import Sequence
@@ -34,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from collector.avro.container import ContainerWriter
+from collector.avro.container import ContainerWriter, complete_prefix
 from collector.avro.schemas import Schema
 from collector.config.settings import FileStrategySettings
 from collector.enrich.dedup import affinity_hash
@@ -42,6 +51,8 @@ from collector.errors import ConfigError, SinkError
 from collector.events import EncodedRecord
 
 log = logging.getLogger(__name__)
+
+PARTIAL_NAME = re.compile(r"^\d{14}-divolte-tracking-.+\.avro\.partial$")
 
 _flusher_numbers = itertools.count(1)
 """Process-wide shard counter: the ``<n>`` in file names, as Divolte numbers its flusher instances."""
@@ -114,7 +125,41 @@ class FileSink:
         self.published: list[Path] = []
 
     async def start(self) -> None:
-        """Nothing to acquire: directories were checked when the sink was built, files open on demand."""
+        """Recover files a crashed process left behind; new files open on demand."""
+        await asyncio.to_thread(self.recover_partials)
+
+    def recover_partials(self) -> list[Path]:
+        """Publish the intact part of every unlocked ``.partial`` file in the working directory."""
+        recovered = []
+        for partial in sorted(self.working_dir.iterdir()):
+            if not PARTIAL_NAME.match(partial.name):
+                continue
+            try:
+                with open(partial, "r+b") as handle:
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        continue  # a live process is writing it
+                    length, records = complete_prefix(handle.read())
+                    handle.truncate(length)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                if records == 0:
+                    partial.unlink()
+                    log.info("File sink '%s': removed %s left behind (no complete block).", self.name, partial)
+                    continue
+                target = self.publish_dir / partial.name.removesuffix(".partial")
+                os.rename(partial, target)
+            except OSError as exc:
+                log.error("File sink '%s': could not recover %s: %s", self.name, partial, exc)
+                continue
+            recovered.append(target)
+            self.published.append(target)
+            log.warning(
+                "File sink '%s': recovered %s left by an earlier process (%d records up to its last sync).",
+                self.name, target, records,
+            )  # fmt: skip
+        return recovered
 
     # -- the sink contract ---------------------------------------------------------------------------
 
@@ -185,6 +230,7 @@ class FileSink:
         partial = self.working_dir / f"{name}.partial"
         handle = open(partial, "xb")  # noqa: SIM115 - the file stays open across calls until published
         try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "in use": recovery in other processes skips it
             writer = ContainerWriter(handle, self.schema.json)
             handle.flush()
             os.fsync(handle.fileno())
@@ -215,13 +261,15 @@ class FileSink:
             return
         if shard.pending:
             self._sync_blocking(shard)
-        current.handle.close()
         shard.file = None
+        # Rename or delete while the lock is held, so no other process's recovery can take the file first.
         if current.synced_records == 0:
             current.partial.unlink(missing_ok=True)
+            current.handle.close()
             return
         target = self.publish_dir / current.name
         os.rename(current.partial, target)
+        current.handle.close()
         self.published.append(target)
         log.info("File sink '%s': published %s (%d records).", self.name, target, current.synced_records)
 
@@ -233,7 +281,6 @@ class FileSink:
         shard.file = None
         try:
             current.handle.truncate(current.good_size)
-            current.handle.close()
             if current.synced_records:
                 target = self.publish_dir / current.name
                 os.rename(current.partial, target)
@@ -242,3 +289,6 @@ class FileSink:
                 current.partial.unlink(missing_ok=True)
         except OSError as exc:
             log.error("File sink '%s': could not tidy %s after a failure: %s", self.name, current.partial, exc)
+        finally:
+            with contextlib.suppress(OSError):
+                current.handle.close()

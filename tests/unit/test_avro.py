@@ -10,7 +10,7 @@ import avro.io
 import fastavro
 import pytest
 
-from collector.avro.container import ContainerWriter, encode_long
+from collector.avro.container import ContainerWriter, complete_prefix, encode_long
 from collector.avro.encode import RecordEncoder, confluent_frame
 from collector.avro.schemas import default_schema, parse_schema_text, strip_json_comments
 from collector.enrich.useragent import UserAgentParser
@@ -107,3 +107,24 @@ def test_schema_files_with_comments_parse() -> None:
 def test_bad_schemas_are_named_errors(text: str, message: str) -> None:
     with pytest.raises(MappingError, match=message):
         parse_schema_text(text, "my.avsc")
+
+
+def test_complete_prefix_of_a_file_cut_anywhere_is_readable() -> None:
+    schema = default_schema()
+    encoder = RecordEncoder(schema)
+    record = good_event_record()
+    buffer = io.BytesIO()
+    writer = ContainerWriter(buffer, schema.json)
+    header_end = len(buffer.getvalue())
+    writer.write_block([encoder.encode(record)] * 2)
+    first_block_end = len(buffer.getvalue())
+    writer.write_block([encoder.encode(record)] * 3)
+    data = buffer.getvalue()
+    assert complete_prefix(data) == (len(data), 5)
+    for cut in range(len(data)):
+        length, count = complete_prefix(data[:cut])
+        expected = (0, 0) if cut < header_end else (header_end, 0) if cut < first_block_end else (first_block_end, 2)
+        assert (length, count) == expected, cut
+        if length:
+            assert len(list(fastavro.reader(io.BytesIO(data[:length])))) == count
+    assert complete_prefix(b"not avro") == (0, 0)

@@ -155,3 +155,35 @@ def test_missing_directory_and_remote_uri_are_config_errors(tmp_path: Path) -> N
         FileSink("files", settings, SCHEMA, 1)
     uri = FileStrategySettings(working_dir=f"file://{tmp_path}", publish_dir=f"file://{tmp_path}")
     assert FileSink("files", uri, SCHEMA, 1).working_dir == tmp_path
+
+
+async def test_partial_files_left_by_a_crash_are_cut_to_their_last_block_and_published(tmp_path: Path) -> None:
+    crashed = make_sink(tmp_path, sync_file_after_records=2)
+    await crashed.write_batch(records(0, 4))  # two blocks synced
+    (partial,) = (tmp_path / "work").iterdir()
+    with open(partial, "ab") as handle:
+        handle.write(b"\x08\x40garbage of a block cut off by kill -9")  # a torn block after the last sync
+    crashed._shards[0].file.handle.close()  # type: ignore[union-attr]  # the process dies: its lock goes
+
+    survivor = make_sink(tmp_path)
+    await survivor.start()
+    (published,) = (tmp_path / "pub").iterdir()
+    assert published.name == partial.name.removesuffix(".partial")
+    assert read(published) == [0, 1, 2, 3]
+    assert list((tmp_path / "work").iterdir()) == []
+
+
+async def test_recovery_leaves_files_of_live_processes_alone(tmp_path: Path) -> None:
+    live = make_sink(tmp_path, sync_file_after_records=1)
+    await live.write_batch(records(0, 1))
+    (partial,) = (tmp_path / "work").iterdir()
+    empty = tmp_path / "work" / "20200101000000-divolte-tracking-h-9.avro.partial"
+    empty.write_bytes(b"Obj\x01\x00")  # a header cut short: nothing to publish
+    unrelated = tmp_path / "work" / "notes.partial"
+    unrelated.write_text("not ours")
+
+    other = make_sink(tmp_path)
+    assert other.recover_partials() == []
+    assert partial.exists() and unrelated.exists() and not empty.exists()
+    await live.aclose()
+    assert read(next((tmp_path / "pub").iterdir())) == [0]
