@@ -27,17 +27,17 @@ from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, Settings
 from collector.enrich.useragent import UserAgentParser
-from collector.errors import ConfigError
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor
 from collector.pipeline.topology import build_topology
 from collector.sources.browser import PixelEndpoint
 from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send
+from collector.sources.json import JsonEndpoint
 from collector.sources.tracker import TrackerEndpoint
 
 log = logging.getLogger(__name__)
 
-ASGIEndpoint = PixelEndpoint | TrackerEndpoint
+ASGIEndpoint = PixelEndpoint | TrackerEndpoint | JsonEndpoint
 
 
 class Collector:
@@ -172,15 +172,7 @@ class FrontDoor:
 
 
 def _check_supported(settings: Settings) -> None:
-    """Refuse, with a clear message, what this version parses but cannot run yet; warn about no-ops."""
-    unsupported = [
-        f"divolte.sources.{name}: sources of type 'json' are not supported by this version yet; "
-        "remove the source (and its mappings' references to it)."
-        for name, source in settings.sources.items()
-        if not isinstance(source, BrowserSourceSettings)
-    ]
-    if unsupported:
-        raise ConfigError(unsupported)
+    """Warn about settings that are accepted for compatibility but change nothing here."""
     parser_type = settings.global_.mapper.user_agent_parser.type
     if parser_type != "non_updating":
         log.warning(
@@ -200,4 +192,7 @@ def build_app(settings: Settings) -> FrontDoor:
                 name, collector.intake, source.http_response_delay
             )
             endpoints[source.prefix + source.javascript.name] = TrackerEndpoint(source)
+        else:
+            # An exact path: a JSON source on "/" takes the place of the demo page, as in Divolte.
+            endpoints[source.event_path] = JsonEndpoint(source, collector.intake)
     return FrontDoor(collector, endpoints, ServerHeader(_starlette(collector)))

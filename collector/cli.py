@@ -111,6 +111,9 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
         if isinstance(source, BrowserSourceSettings):
             lines.append(f"Source '{name}': tracker {base}{source.prefix}{source.javascript.name}, "
                          f"events {base}{source.prefix}{source.event_suffix}")  # fmt: skip
+        else:
+            lines.append(f"Source '{name}': JSON events POST {base}{source.event_path}"
+                         f"?{source.party_id_parameter}=<party id>")  # fmt: skip
     for name, sink in settings.sinks.items():
         if isinstance(sink, HdfsSinkSettings) and settings.global_.hdfs.enabled:
             fs = sink.file_strategy

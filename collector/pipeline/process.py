@@ -25,6 +25,7 @@ from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
 from collector.pipeline.intake import Intake
 from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import parse_browser_event
+from collector.protocol.json_event import parse_json_event
 from collector.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,15 @@ class Processor:
         # One memory per configured mapper thread, chosen by party, as Divolte keeps one per thread.
         self._memories = [DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))]
         self._parsers: dict[str, Parser] = {}
-        browser = functools.partial(
-            parse_browser_event, use_x_forwarded_for=settings.global_.server.use_x_forwarded_for
-        )
+        use_xff = settings.global_.server.use_x_forwarded_for
+        browser = functools.partial(parse_browser_event, use_x_forwarded_for=use_xff)
         for name, source in settings.sources.items():
             if isinstance(source, BrowserSourceSettings):
                 self._parsers[name] = browser
+            else:
+                self._parsers[name] = functools.partial(
+                    parse_json_event, party_id_parameter=source.party_id_parameter, use_x_forwarded_for=use_xff
+                )
         self.processed = 0
         self.duplicates = 0
         self.corrupt = 0

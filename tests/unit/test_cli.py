@@ -46,9 +46,10 @@ def test_every_problem_is_reported_with_its_key(capsys: pytest.CaptureFixture[st
     assert "Found: 'tracker'" in err
 
 
-def test_unsupported_parts_are_start_up_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check-config", str(CONFIGS / "json-source.conf"))
-    assert code == 1 and "sources of type 'json' are not supported" in err
+def test_json_sources_are_described(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check-config", str(CONFIGS / "json-source.conf"))
+    assert code == 0
+    assert "Source 'test-json-source': JSON events POST http://127.0.0.1:8290/json-event?p=<party id>" in out
 
 
 def test_missing_directories_and_files_are_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
