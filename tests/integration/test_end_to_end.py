@@ -45,7 +45,13 @@ def checksum_case(name: str, group: str = "browser_checksum") -> dict[str, Any]:
     return next(case for case in VECTORS[group]["cases"] if case["name"] == name)
 
 
-def file_sink_config(tmp_path: Path, extra_global: str = "", mapping_extra: str = "") -> str:
+def file_sink_config(
+    tmp_path: Path,
+    extra_global: str = "",
+    mapping_extra: str = "",
+    source_extra: str = "",
+    file_strategy_extra: str = "",
+) -> str:
     (tmp_path / "work").mkdir(exist_ok=True)
     (tmp_path / "publish").mkdir(exist_ok=True)
     return f"""
@@ -54,12 +60,16 @@ divolte {{
     hdfs.threads = 1  // one file, so records of different parties are read back in arrival order
     {extra_global}
   }}
-  sources.browser.type = browser
+  sources.browser {{
+    type = browser
+    {source_extra}
+  }}
   sinks.files {{
     type = hdfs
     file_strategy {{
       working_dir = "{tmp_path / "work"}"
       publish_dir = "{tmp_path / "publish"}"
+      {file_strategy_extra}
     }}
   }}
   mappings.test {{
