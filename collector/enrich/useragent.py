@@ -53,6 +53,7 @@ _BROWSER_VENDOR = {
     "Chrome Mobile iOS": "Google Inc.",
     "Chrome Mobile WebView": "Google Inc.",
     "Chromium": "Google Inc.",
+    "HeadlessChrome": "Google Inc.",
     "Googlebot": "Google Inc.",
     "Firefox": "Mozilla Foundation",
     "Firefox Mobile": "Mozilla Foundation",
@@ -193,6 +194,7 @@ class UserAgentParser:
     """
 
     def __init__(self, cache_size: int = 1000) -> None:
+        self.cache_size = cache_size
         self._parser = ua_parser.Parser(ua_parser.regex.Resolver(ua_parser.load_builtins()))
         self.parse = functools.lru_cache(maxsize=max(cache_size, 0))(self._parse_uncached)
 
