@@ -28,6 +28,10 @@ class RateLimitedLog:
         if self._ready():
             self._logger.warning(msg, *args)
 
+    def error(self, msg: str, *args: Any) -> None:
+        if self._ready():
+            self._logger.error(msg, *args)
+
     def info(self, msg: str, *args: Any) -> None:
         if self._ready():
             self._logger.info(msg, *args)

@@ -26,7 +26,7 @@ from collector.config.settings import (
     SourceSettings,
     UserAgentParserSettings,
 )
-from collector.config.sink_entries import SINK_TYPES, default_sinks, sink
+from collector.config.sink_entries import LONG_MAX, SINK_TYPES, default_sinks, sink
 
 SOURCE_TYPES = ("browser", "json")
 UserAgentParserType = Literal["non_updating", "online_updating", "caching_and_updating"]
@@ -131,6 +131,8 @@ def _kafka(section: Section) -> KafkaGlobalSettings:
         threads=section.integer("threads", d.threads),
         buffer_size=section.integer("buffer_size", d.buffer_size),
         producer=section.properties("producer") or {},
+        spool_dir=section.string("spool_dir", d.spool_dir),
+        spool_max_bytes=section.integer("spool_max_bytes", d.spool_max_bytes, minimum=0, maximum=LONG_MAX),
     )
     section.finish()
     return result

@@ -61,6 +61,11 @@ class KafkaGlobalSettings:
     buffer_size: int = 1048576
     producer: dict[str, str] = field(default_factory=dict)
     """Java producer properties, flattened with ``.`` and arrays joined with ``,`` as Divolte does."""
+    # Additions (not in Divolte): the disk spool behind each Kafka sink's queue.
+    spool_dir: str = "/tmp/divolte-spool"
+    """Each Kafka sink spools under ``<spool_dir>/<sink name>``; one collector process per directory."""
+    spool_max_bytes: int = 1024**3
+    """Disk space per sink for records Kafka has not taken yet; 0 turns spooling off (Divolte's dropping)."""
 
 
 @dataclass(frozen=True, slots=True)

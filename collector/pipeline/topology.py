@@ -8,16 +8,20 @@ as in Divolte. A sink type this collector does not implement yet is a start-up e
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import Schema
-from collector.config.settings import HdfsSinkSettings, MappingSettings, Settings
+from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, Settings
 from collector.enrich.useragent import UserAgentParser
 from collector.errors import ConfigError
 from collector.mapping.base import RecordMapping
 from collector.mapping.default import DefaultMapping
 from collector.sinks.file import FileSink
+from collector.sinks.kafka import KafkaConnection, KafkaSink
+from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
+from collector.sinks.spool import Spool
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,19 @@ def _enabled(settings: Settings, sink_type: str) -> bool:
     return bool(section.enabled)
 
 
+def _kafka_runner(settings: Settings, sink: KafkaSinkSettings, connection: KafkaConnection) -> SinkRunner:
+    """A Kafka sink (sharing the process's one producer) behind a queue and, unless turned off, a spool."""
+    kafka = settings.global_.kafka
+    confluent_id = None
+    if sink.mode == "confluent":  # the rules checked that every mapping of the sink has the same id
+        confluent_id = next(
+            m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
+        )
+    spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
+    kafka_sink = KafkaSink(sink.name, sink.topic, connection, confluent_id=confluent_id)
+    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool)
+
+
 def build_topology(settings: Settings, user_agents: UserAgentParser) -> Topology:
     mappings = {name: _build_mapping(m, user_agents) for name, m in settings.mappings.items()}
 
@@ -63,6 +80,7 @@ def build_topology(settings: Settings, user_agents: UserAgentParser) -> Topology
 
     runners: dict[str, SinkRunner] = {}
     problems: list[str] = []
+    kafka_connection: KafkaConnection | None = None
     for sink_name, schema in sink_schemas.items():
         sink_settings = settings.sinks[sink_name]
         if not _enabled(settings, sink_settings.type):
@@ -75,6 +93,14 @@ def build_topology(settings: Settings, user_agents: UserAgentParser) -> Topology
                 problems.extend(exc.problems)
                 continue
             runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads))
+        elif isinstance(sink_settings, KafkaSinkSettings):
+            try:
+                producer = settings.global_.kafka.producer
+                kafka_connection = kafka_connection or KafkaConnection(producer_options(producer))
+            except ConfigError as exc:  # reported once, however many Kafka sinks there are
+                problems.extend(p for p in exc.problems if p not in problems)
+                continue
+            runners[sink_name] = _kafka_runner(settings, sink_settings, kafka_connection)
         else:
             problems.append(
                 f"divolte.sinks.{sink_name}: sinks of type '{sink_settings.type}' are not supported by this "

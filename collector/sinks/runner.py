@@ -1,9 +1,17 @@
 """Runs one sink: a bounded queue in front of it, batches out of the queue, retries on retriable errors.
 
-Enqueueing never blocks the event loop: when the queue is full the record is dropped and counted (and
-logged at a bounded rate), as Divolte does, but never silently. A retriable ``SinkError`` keeps the batch
-and retries it with exponential backoff while the queue absorbs new records; a non-retriable one loses the
-batch, logs it and counts it. If the runner's task dies, pending work fails loudly and readiness turns red.
+Enqueueing never blocks the event loop. A retriable ``SinkError`` keeps the batch and retries it with
+exponential backoff while the queue absorbs new records; a non-retriable one loses the batch, logs it and
+counts it. If the runner's task dies, pending work fails loudly and readiness turns red.
+
+Without a spool, a full queue drops records, counted and logged at a bounded rate, as Divolte does.
+
+With a spool (``collector.sinks.spool``), nothing is dropped while the disk has room: once the queue is
+full, records go to the spool, and from then on *every* new record goes there until the spool has been
+replayed completely, so records leave in the order they arrived. The queue is written first (it holds the
+oldest records), then the spool, oldest first. A spooling sink stays *ready*: the records are safe. Only a
+full spool drops records, which turns readiness red and is logged as an error. On shutdown, queued records
+that cannot be written are put in front of the spool, and the next process replays them.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+import os
 import time
 from dataclasses import dataclass
 
@@ -19,12 +28,14 @@ from collector.errors import SinkError
 from collector.events import EncodedRecord
 from collector.ratelimit import RateLimitedLog
 from collector.sinks.base import Sink
+from collector.sinks.spool import Spool
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 1024
 HEARTBEAT_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 30.0
+SPOOL_SYNC_SECONDS = 1.0
 
 
 @dataclass(slots=True)
@@ -36,29 +47,58 @@ class SinkStatistics:
     lost_errors: int
     retries: int
     healthy: bool
+    failing: bool = False
+    """The last write failed (the sink's destination is unreachable or refuses records)."""
+    spooled_bytes: int = 0
+    spool_appended: int = 0
+    spool_replayed: int = 0
+    dropped_spool_full: int = 0
+
+
+async def _wait(event: asyncio.Event, timeout: float) -> None:
+    """Wait for ``event`` up to ``timeout`` seconds. (``asyncio.timeout``, not ``wait_for``: on Python 3.11,
+    ``wait_for`` can swallow a cancellation that arrives together with its timeout.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout):
+            await event.wait()
 
 
 class SinkRunner:
-    """Feeds one sink from a bounded queue; ``offer`` is called from the pipeline for every record."""
+    """Feeds one sink from a bounded queue (and a disk spool behind it); ``offer`` is called for every record."""
 
-    def __init__(self, sink: Sink, capacity: int) -> None:
+    def __init__(self, sink: Sink, capacity: int, spool: Spool | None = None) -> None:
         self.sink = sink
         self.name = sink.name
         self.capacity = capacity
+        self.spool = spool
         self._queue: collections.deque[EncodedRecord] = collections.deque()
         self._wakeup = asyncio.Event()
         self._closing = False
+        self._closing_event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._sync_task: asyncio.Task[None] | None = None
         self.written = 0
         self.dropped_queue_full = 0
+        self.dropped_spool_full = 0
         self.lost_errors = 0
         self.retries = 0
-        self.healthy = True
+        self._failing = False
+        self._periodic_failed = False
+        self._spool_full = False
         self._drop_log = RateLimitedLog(log, 10.0)
+        self._spool_log = RateLimitedLog(log, 10.0)
+
+    # --- intake ----------------------------------------------------------------------------------------
 
     def offer(self, record: EncodedRecord) -> bool:
-        """Queue a record; False (and counted) when the queue is full."""
-        if len(self._queue) >= self.capacity or self._closing:
+        """Queue (or spool) a record; False, and counted, when it had to be dropped."""
+        spool = self.spool
+        if self._closing:
+            self.dropped_queue_full += 1
+            return False
+        if spool is not None and (len(self._queue) >= self.capacity or not spool.drained):
+            return self._offer_to_spool(spool, record)
+        if len(self._queue) >= self.capacity:
             self.dropped_queue_full += 1
             self._drop_log.warning(
                 "Sink '%s': queue full (%d records); dropping records (%d dropped so far).",
@@ -66,19 +106,54 @@ class SinkRunner:
             )  # fmt: skip
             return False
         self._queue.append(record)
+        self._spool_full = False
         if not self._wakeup.is_set():
             self._wakeup.set()
         return True
 
+    def _offer_to_spool(self, spool: Spool, record: EncodedRecord) -> bool:
+        if spool.drained:
+            log.warning(
+                "Sink '%s': queue full (%d records); spooling to %s until the sink catches up.",
+                self.name, self.capacity, spool.directory,
+            )  # fmt: skip
+        if spool.append(record):
+            self._spool_full = False
+            if not self._wakeup.is_set():
+                self._wakeup.set()
+            return True
+        self._spool_full = True
+        self.dropped_spool_full += 1
+        self._spool_log.error(
+            "Sink '%s': SPOOL FULL (%d of %d bytes in %s) and the queue is full; DROPPING records "
+            "(%d dropped so far). Readiness is failing until the sink catches up.",
+            self.name, spool.bytes, spool.max_bytes, spool.directory, self.dropped_spool_full,
+        )  # fmt: skip
+        return False
+
+    # --- lifecycle -------------------------------------------------------------------------------------
+
     async def start(self) -> None:
+        if self.spool is not None:
+            self.spool.open()
         await self.sink.start()
         self._task = asyncio.create_task(self._run(), name=f"sink-{self.name}")
+        if self.spool is not None:
+            self._sync_task = asyncio.create_task(self._sync_spool(self.spool), name=f"spool-{self.name}")
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    @property
+    def healthy(self) -> bool:
+        """Ready to take traffic: running, and nothing being dropped (or failing, when there is no spool)."""
+        if self._periodic_failed or not self.running:
+            return False
+        return not self._spool_full if self.spool is not None else not self._failing
+
     def statistics(self) -> SinkStatistics:
+        spool = self.spool.statistics() if self.spool is not None else None
         return SinkStatistics(
             queued=len(self._queue),
             capacity=self.capacity,
@@ -86,23 +161,49 @@ class SinkRunner:
             dropped_queue_full=self.dropped_queue_full,
             lost_errors=self.lost_errors,
             retries=self.retries,
-            healthy=self.healthy and self.running,
+            healthy=self.healthy,
+            failing=self._failing,
+            spooled_bytes=spool.bytes if spool else 0,
+            spool_appended=spool.appended if spool else 0,
+            spool_replayed=spool.replayed if spool else 0,
+            dropped_spool_full=self.dropped_spool_full,
         )
+
+    # --- the loop --------------------------------------------------------------------------------------
 
     async def _run(self) -> None:
         next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
         while True:
-            if not self._queue:
+            spool = self.spool
+            spooled = spool is not None and not spool.drained
+            if not self._queue and not spooled:
                 if self._closing:
                     return
                 self._wakeup.clear()
                 timeout = max(0.0, next_heartbeat - time.monotonic())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wakeup.wait(), timeout)
+                await _wait(self._wakeup, timeout)
             if self._queue:
                 count = min(len(self._queue), MAX_BATCH)
                 batch = [self._queue.popleft() for _ in range(count)]
-                await self._write_with_retry(batch)
+                try:
+                    delivered = await self._write_with_retry(batch)
+                except asyncio.CancelledError:
+                    self._queue.extendleft(reversed(batch))  # kept (or spooled) by aclose
+                    raise
+                if not delivered:
+                    self._queue.extendleft(reversed(batch))
+                    return
+            elif spool is not None and not spool.drained:
+                if self._closing and self._failing:
+                    return  # the spool stays on disk for the next start
+                batch = spool.read(MAX_BATCH)
+                if batch:
+                    if not await self._write_with_retry(batch):
+                        return  # not acknowledged: read again on the next start
+                    spool.ack(len(batch))
+                    self._spool_full = False  # there is room again
+                    if spool.drained:
+                        log.info("Sink '%s': spool replayed; records go straight to the sink again.", self.name)
             if time.monotonic() >= next_heartbeat:
                 await self._heartbeat()
                 next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS
@@ -111,10 +212,13 @@ class SinkRunner:
         try:
             await self.sink.heartbeat()
         except SinkError as exc:
-            self.healthy = False
+            self._periodic_failed = True
             log.error("Sink '%s': periodic work failed: %s", self.name, exc)
+        else:
+            self._periodic_failed = False
 
-    async def _write_with_retry(self, batch: list[EncodedRecord]) -> None:
+    async def _write_with_retry(self, batch: list[EncodedRecord]) -> bool:
+        """Write the batch, retrying retriable errors; False only when closing with a spool to fall back on."""
         backoff = 0.1
         while True:
             try:
@@ -123,30 +227,82 @@ class SinkRunner:
                 if not exc.retriable:
                     self.lost_errors += len(batch)
                     log.error("Sink '%s': %d records lost: %s", self.name, len(batch), exc)
-                    return
-                self.healthy = False
+                    return True
+                self._failing = True
                 self.retries += 1
-                log.warning("Sink '%s': write failed, retrying in %.1f s: %s", self.name, backoff, exc)
-                await asyncio.sleep(backoff)
+                if self._closing and self.spool is not None:
+                    return False
+                log.warning(
+                    "Sink '%s': write failed, retrying in %.1f s (%d queued, %d bytes spooled): %s",
+                    self.name, backoff, len(self._queue), self.spool.bytes if self.spool else 0, exc,
+                )  # fmt: skip
+                await _wait(self._closing_event, backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
                 await self._heartbeat()
                 continue
-            self.healthy = True
+            if self._failing:
+                log.info("Sink '%s': writing again after %d failed attempts.", self.name, self.retries)
+            self._failing = False
             self.written += len(batch)
-            return
+            return True
+
+    async def _sync_spool(self, spool: Spool) -> None:
+        """Once a second, hand spooled records to the disk (``fsync`` in a thread, on a duplicate descriptor
+        so that a segment closed meanwhile cannot pull the descriptor away)."""
+        while True:
+            await asyncio.sleep(SPOOL_SYNC_SECONDS)
+            fd = spool.flush()
+            if fd is None:
+                continue
+            duplicate = os.dup(fd)
+            try:
+                await asyncio.to_thread(os.fsync, duplicate)
+            except OSError as exc:
+                log.error("Sink '%s': spool sync failed: %s", self.name, exc)
+            finally:
+                os.close(duplicate)
 
     async def aclose(self, timeout: float | None = None) -> None:
-        """Stop taking records, write what is queued (up to ``timeout`` seconds), then close the sink."""
+        """Stop taking records and write what is queued (up to ``timeout`` seconds). With a spool, what could
+        not be written is kept on disk for the next start; without one, it is lost (and counted)."""
         self._closing = True
         self._wakeup.set()
-        if self._task is not None:
-            try:
-                await asyncio.wait_for(asyncio.shield(self._task), timeout)
-            except TimeoutError:
-                log.error(
-                    "Sink '%s': %d records still queued after %.0f s; closing anyway (they are lost).",
-                    self.name, len(self._queue), timeout or 0,
-                )  # fmt: skip
-                self._task.cancel()
-                self.lost_errors += len(self._queue)
-        await self.sink.aclose()
+        self._closing_event.set()
+        task = self._task
+        if task is not None:
+            if not (self._failing and self.spool is not None):
+                await asyncio.wait({task}, timeout=timeout)
+            if not task.done():
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._sync_task is not None:
+            self._sync_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sync_task
+        self._keep_or_lose_queue(timeout)
+        try:
+            await self.sink.aclose()
+        finally:
+            if self.spool is not None:
+                self.spool.close()
+
+    def _keep_or_lose_queue(self, timeout: float | None) -> None:
+        remaining = list(self._queue)
+        self._queue.clear()
+        if not remaining:
+            return
+        if self.spool is not None:
+            stored = self.spool.prepend(remaining)
+            self.dropped_spool_full += len(remaining) - stored
+            log.warning(
+                "Sink '%s': %d records not written at shutdown; %d kept in the spool %s for the next start%s.",
+                self.name, len(remaining), stored, self.spool.directory,
+                "" if stored == len(remaining) else f", {len(remaining) - stored} LOST (spool full)",
+            )  # fmt: skip
+            return
+        log.error(
+            "Sink '%s': %d records still queued after %.0f s; closing anyway (they are lost).",
+            self.name, len(remaining), timeout or 0,
+        )  # fmt: skip
+        self.lost_errors += len(remaining)

@@ -1,0 +1,246 @@
+"""Divolte's Kafka sink (``type = kafka``): one message per record, exactly as Divolte produces it.
+
+Message (SPEC §9.2): topic = the sink's ``topic``; key = the party id, UTF-8; value = the Avro binary record
+(``naked`` mode) or ``0x00`` + the mapping's ``confluent_id`` as 4 big-endian bytes + the Avro binary
+(``confluent`` mode); timestamp = the server's receive time; no headers; partition = what Java's default
+partitioner picks for the key (``collector.sinks.partition``), so each party lands where Divolte puts it.
+
+One aiokafka producer serves every Kafka sink of the process (``KafkaConnection``). A batch from the
+runner is grouped by partition and sent as ready-made record batches (no per-record awaits), in *waves*:
+the n-th batch of every partition goes out together, and a partition whose batch failed sends nothing
+more, so records never overtake each other within a partition. Records delivered before a failure are
+remembered, and the runner's retry of the same batch sends only the rest.
+
+Every failure is retriable: Kafka unreachable or not started yet, a missing topic, missing permissions, a
+broker that refuses records as too large. Each is logged once per episode with what to do, and the runner
+keeps the records (queue, then disk spool) until the fault is gone. A batch refused as too large is split
+(smaller batches, down to single records) before a single record is reported as too large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
+
+from collector.avro.encode import confluent_frame
+from collector.errors import SinkError
+from collector.events import EncodedRecord
+from collector.sinks.kafka_config import ProducerOptions
+from collector.sinks.partition import KeyPartitioner
+
+log = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 5.0
+"""How long closing waits for records still inside the producer before giving up on them (they are in
+the runner's spool or will be re-sent: the runner only forgets records that were acknowledged)."""
+_TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
+
+
+class KafkaConnection:
+    """The process's one producer, connected on demand and shared by every Kafka sink."""
+
+    def __init__(self, options: ProducerOptions) -> None:
+        self.options = options
+        self._producer: Any = None
+        self._lock: asyncio.Lock | None = None
+        self._users = 0
+        self._last_error = ""
+        if options.no_effect:
+            log.info("Kafka producer properties accepted without effect here: %s.", ", ".join(options.no_effect))
+
+    async def producer(self) -> Any:
+        """The started producer; raises a retriable ``SinkError`` while Kafka cannot be reached."""
+        if self._producer is not None:
+            return self._producer
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if self._producer is None:
+                self._producer = await self._connect()
+        return self._producer
+
+    async def _connect(self) -> Any:
+        producer = AIOKafkaProducer(**self.options.kwargs)
+        try:
+            await producer.start()
+        except (KafkaError, OSError) as exc:
+            await producer.stop()
+            message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc}"
+            if message != self._last_error:
+                log.error("%s. Records are kept until it answers; check the address and the brokers.", message)
+                self._last_error = message
+            raise SinkError(message, retriable=True) from exc
+        log.info("Connected to Kafka at %s.", self.options.bootstrap)
+        self._last_error = ""
+        return producer
+
+    def acquire(self) -> None:
+        self._users += 1
+
+    async def release(self) -> None:
+        """The last sink to close stops the producer, waiting a little for records still in flight."""
+        self._users -= 1
+        if self._users > 0 or self._producer is None:
+            return
+        producer, self._producer = self._producer, None
+        stopping = asyncio.ensure_future(producer.stop())
+        done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
+        if not done:
+            accumulator = getattr(producer, "_message_accumulator", None)
+            if accumulator is not None:  # unreachable brokers: fail what waits, so stop() can finish
+                accumulator.fail_all(KafkaError("the collector is shutting down"))
+            await stopping
+
+
+class KafkaSink:
+    """Writes a sink's records to one Kafka topic; see the module docstring."""
+
+    def __init__(
+        self, name: str, topic: str, connection: KafkaConnection, *, confluent_id: int | None = None
+    ) -> None:
+        self.name = name
+        self.topic = topic
+        self.connection = connection
+        self.confluent_id = confluent_id
+        self._partition = KeyPartitioner()
+        self._batch_bytes_cap: int | None = None
+        """Set after the broker refused a batch as too large: build smaller batches from then on."""
+        self._pending: Sequence[EncodedRecord] | None = None
+        self._delivered: set[int] = set()
+        self._problem = ""
+        self._probe: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Never fails for Kafka being down: the collector starts, and records wait until it is back."""
+        self.connection.acquire()
+        self._probe = asyncio.create_task(self._check_topic(), name=f"kafka-probe-{self.name}")
+
+    async def _check_topic(self) -> None:
+        try:
+            producer = await self.connection.producer()
+            partitions = await self._partitions(producer)
+        except SinkError:
+            return  # already logged
+        log.info("Kafka sink '%s': topic '%s' has %d partitions.", self.name, self.topic, partitions)
+
+    async def _partitions(self, producer: Any) -> int:
+        try:
+            partitions = await producer.partitions_for(self.topic)
+        except TopicAuthorizationFailedError as exc:
+            raise self._fault(f"not authorised to write to topic '{self.topic}'; grant this client access") from exc
+        except UnknownTopicOrPartitionError as exc:
+            raise self._fault(
+                f"topic '{self.topic}' is unknown to the cluster at {self.connection.options.bootstrap}: create it "
+                "(brokers often have auto.create.topics.enable = false), or the brokers are unreachable"
+            ) from exc
+        except (KafkaError, OSError, TimeoutError) as exc:
+            raise self._fault(f"cannot read metadata of topic '{self.topic}': {exc!r}") from exc
+        return len(partitions)
+
+    def _fault(self, problem: str) -> SinkError:
+        """A retriable error; the problem is logged once per episode, not on every retry."""
+        if problem != self._problem:
+            log.error("Kafka sink '%s': %s. Records are kept until this is fixed.", self.name, problem)
+            self._problem = problem
+        return SinkError(problem, retriable=True)
+
+    def _value(self, payload: bytes) -> bytes:
+        return payload if self.confluent_id is None else confluent_frame(self.confluent_id, payload)
+
+    async def write_batch(self, records: Sequence[EncodedRecord]) -> None:
+        if records is not self._pending:
+            self._pending, self._delivered = records, set()
+        producer = await self.connection.producer()
+        partition_count = await self._partitions(producer)
+        batches = self._build(producer, records, partition_count)
+        failures: dict[int, tuple[BaseException, int]] = {}
+        wave = 0
+        while True:
+            sending = [(p, queue[wave]) for p, queue in batches.items() if wave < len(queue) and p not in failures]
+            if not sending:
+                break
+            results = await asyncio.gather(
+                *(self._send(producer, builder, p) for p, (builder, _) in sending), return_exceptions=True
+            )
+            for (p, (builder, indices)), result in zip(sending, results, strict=True):
+                if isinstance(result, BaseException):
+                    failures[p] = (result, len(indices))
+                    if isinstance(result, _TOO_LARGE):
+                        self._shrink(builder.size(), len(indices))
+                else:
+                    self._delivered.update(indices)
+            wave += 1
+        if failures:
+            raise self._failure(failures)
+        self._pending, self._delivered = None, set()
+        if self._problem:
+            log.info("Kafka sink '%s': writing to topic '%s' again.", self.name, self.topic)
+            self._problem = ""
+
+    async def _send(self, producer: Any, builder: Any, partition: int) -> Any:
+        delivery = await producer.send_batch(builder, self.topic, partition=partition)
+        return await delivery
+
+    def _build(self, producer: Any, records: Sequence[EncodedRecord], partitions: int) -> dict[int, list[Any]]:
+        """Record batches per partition, in order: ``{partition: [(builder, record indices), ...]}``."""
+        batches: dict[int, list[Any]] = {}
+        cap = self._batch_bytes_cap
+        delivered = self._delivered
+        for index, record in enumerate(records):
+            if index in delivered:
+                continue
+            key = record.party_id.encode("utf-8")
+            value = self._value(record.payload)
+            queue = batches.setdefault(self._partition(key, partitions), [])
+            if queue:
+                builder, indices = queue[-1]
+                full = cap is not None and builder.size() + len(key) + len(value) > cap
+                if not full and builder.append(timestamp=record.timestamp, key=key, value=value) is not None:
+                    indices.append(index)
+                    continue
+            builder = producer.create_batch()
+            builder.append(timestamp=record.timestamp, key=key, value=value)
+            queue.append((builder, [index]))
+        return batches
+
+    def _shrink(self, size: int, count: int) -> None:
+        if count > 1:
+            self._batch_bytes_cap = max(1, size // 2)
+            log.warning(
+                "Kafka sink '%s': the broker refused a batch of %d records (%d bytes) as too large; sending smaller "
+                "batches (at most %d bytes).", self.name, count, size, self._batch_bytes_cap,
+            )  # fmt: skip
+
+    def _failure(self, failures: dict[int, tuple[BaseException, int]]) -> SinkError:
+        partition, (error, count) = next(iter(failures.items()))
+        if isinstance(error, _TOO_LARGE):
+            if count > 1:
+                return SinkError(f"batch too large for topic '{self.topic}'; retrying smaller", retriable=True)
+            return self._fault(
+                f"the broker refuses a record for topic '{self.topic}' as too large ({error!r}); raise the topic's "
+                "max.message.bytes (or the broker's message.max.bytes, or the producer's max.request.size)"
+            )
+        return self._fault(
+            f"could not deliver to topic '{self.topic}' ({len(failures)} partitions failing, e.g. {partition}): "
+            f"{error!r}"
+        )
+
+    async def heartbeat(self) -> None:
+        """Nothing time-based: the producer keeps its own connections."""
+
+    async def aclose(self) -> None:
+        if self._probe is not None and not self._probe.done():
+            self._probe.cancel()
+            await asyncio.gather(self._probe, return_exceptions=True)
+        await self.connection.release()
