@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-python test-js lint typecheck tracker bench clean
+.PHONY: run test test-python test-js lint typecheck tracker bench kafka clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
+
+## kafka: a Kafka 4.x broker (KRaft) on 127.0.0.1:9092 with topic `divolte` (3 partitions), until Ctrl-C.
+kafka: $(STAMP)
+	$(PY) -m tests.kafka.broker run --port 9092 --topic divolte:3
 
 ## tracker: rebuild collector/resources/divolte.min.js from static/divolte.js (needs npm).
 tracker: node_modules/.package-lock.json

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,6 +48,42 @@ the runner's spool or will be re-sent: the runner only forgets records that were
 _TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
 
 
+class _Throttle(logging.Filter):
+    """Lets each of aiokafka's log messages through at most once per ``interval`` seconds.
+
+    While brokers are unreachable aiokafka logs every reconnection attempt (ten lines a second); the sink
+    says what is wrong in its own words, so repeats only flood the log.
+    """
+
+    def __init__(self, interval: float = 30.0) -> None:
+        super().__init__()
+        self.interval = interval
+        self._last: dict[tuple[str, str], float] = {}
+        self._suppressed: dict[tuple[str, str], int] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        key = (record.name, str(record.msg))
+        now = time.monotonic()
+        if now - self._last.get(key, -self.interval) < self.interval:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        suppressed = self._suppressed.pop(key, 0)
+        if suppressed:
+            record.msg = f"{record.msg} ({suppressed} more like this in the last {self.interval:.0f} s)"
+        return True
+
+
+def throttle_aiokafka_logs() -> None:
+    """Install the throttle on every aiokafka logger (they exist once aiokafka is imported)."""
+    throttle = _Throttle()
+    names = [name for name in logging.root.manager.loggerDict if name == "aiokafka" or name.startswith("aiokafka.")]
+    for name in names:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Throttle) for f in logger.filters):
+            logger.addFilter(throttle)
+
+
 class KafkaConnection:
     """The process's one producer, connected on demand and shared by every Kafka sink."""
 
@@ -56,19 +93,29 @@ class KafkaConnection:
         self._lock: asyncio.Lock | None = None
         self._users = 0
         self._last_error = ""
+        throttle_aiokafka_logs()
         if options.no_effect:
             log.info("Kafka producer properties accepted without effect here: %s.", ", ".join(options.no_effect))
 
     async def producer(self) -> Any:
         """The started producer; raises a retriable ``SinkError`` while Kafka cannot be reached."""
-        if self._producer is not None:
+        if self._producer is not None and not self._sender_died(self._producer):
             return self._producer
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
+            if self._producer is not None and self._sender_died(self._producer):
+                log.error("The Kafka producer stopped working; starting a new one.")
+                await self._producer.stop()
+                self._producer = None
             if self._producer is None:
                 self._producer = await self._connect()
         return self._producer
+
+    @staticmethod
+    def _sender_died(producer: Any) -> bool:
+        task = getattr(getattr(producer, "_sender", None), "sender_task", None)
+        return task is not None and task.done()
 
     async def _connect(self) -> Any:
         producer = AIOKafkaProducer(**self.options.kwargs)
@@ -189,6 +236,7 @@ class KafkaSink:
             self._problem = ""
 
     async def _send(self, producer: Any, builder: Any, partition: int) -> Any:
+        builder.close()  # complete: the runner already gathered the batch, so nothing lingers for more
         delivery = await producer.send_batch(builder, self.topic, partition=partition)
         return await delivery
 

@@ -34,7 +34,8 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 1024
 HEARTBEAT_SECONDS = 1.0
-MAX_BACKOFF_SECONDS = 30.0
+MAX_BACKOFF_SECONDS = 5.0
+"""Retries back off from 0.1 s to this: a sink that comes back is written to within seconds."""
 SPOOL_SYNC_SECONDS = 1.0
 
 

@@ -6,10 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from collector.app import Collector
 from collector.config import load
-from collector.enrich.useragent import UserAgentParser
 from collector.errors import ConfigError
-from collector.pipeline.topology import build_topology
 from collector.sinks.kafka import KafkaSink
 from collector.sinks.kafka_config import producer_options
 
@@ -19,7 +18,7 @@ def test_divoltes_reference_defaults() -> None:
     options = producer_options(settings.global_.kafka.producer)
     assert options.kwargs == {
         "bootstrap_servers": ["localhost:9092"], "client_id": "divolte.collector", "acks": 1,
-        "compression_type": "lz4",
+        "compression_type": "lz4", "request_timeout_ms": 30000, "max_batch_size": 262144,
     }  # fmt: skip
     assert set(options.no_effect) == {"retries", "max.in.flight.requests.per.connection"}
     assert settings.global_.kafka.spool_dir == "/tmp/divolte-spool"
@@ -84,7 +83,7 @@ def test_a_bad_producer_property_stops_start_up_once_for_all_kafka_sinks(tmp_pat
         divolte.mappings.m { sources = [browser], sinks = [a, b] }
     """))
     with pytest.raises(ConfigError) as raised:
-        build_topology(settings, UserAgentParser(10))
+        Collector(settings)
     assert len(raised.value.problems) == 1
     assert "divolte.global.kafka.producer.max.poll.records: unknown or unsupported" in raised.value.problems[0]
 
@@ -95,7 +94,7 @@ def test_kafka_sinks_are_built_with_the_mappings_confluent_id(tmp_path: Path) ->
         divolte.sinks {{ k {{ type = kafka, mode = confluent }}, n {{ type = kafka }} }}
         divolte.mappings.m {{ sources = [browser], sinks = [k, n], confluent_id = 42 }}
     """))
-    topology = build_topology(settings, UserAgentParser(10))
+    topology = Collector(settings).topology
     confluent, naked = topology.sinks["k"], topology.sinks["n"]
     assert isinstance(confluent.sink, KafkaSink) and isinstance(naked.sink, KafkaSink)
     assert (confluent.sink.confluent_id, naked.sink.confluent_id) == (42, None)
@@ -113,4 +112,4 @@ def test_spool_settings_are_checked(tmp_path: Path) -> None:
         divolte.sinks.k.type = kafka
         divolte.mappings.m { sources = [browser], sinks = [k] }
     """))
-    assert build_topology(settings, UserAgentParser(10)).sinks["k"].spool is None
+    assert Collector(settings).topology.sinks["k"].spool is None

@@ -40,6 +40,9 @@ class Builder:
     def size(self) -> int:
         return sum(len(k) + len(v) + 10 for _, k, v in self.records)
 
+    def close(self) -> None:
+        pass
+
 
 class Producer:
     """What the sink uses of AIOKafkaProducer; ``fail(partition, builder)`` may return an error to raise."""

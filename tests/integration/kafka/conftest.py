@@ -25,7 +25,7 @@ import avro.schema
 import mmh3
 import pytest
 from confluent_kafka import Consumer, TopicPartition
-from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, ConfigResource, NewTopic
 
 from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string
@@ -72,9 +72,10 @@ class Broker:
         return topic
 
     def alter_topic(self, topic: str, **config: str) -> None:
-        resource = ConfigResource("topic", topic, set_config=config)
+        entries = [ConfigEntry(k, v, incremental_operation=AlterConfigOpType.SET) for k, v in config.items()]
         admin = self.admin()
-        for future in admin.alter_configs([resource]).values():
+        resource = ConfigResource("topic", topic, incremental_configs=entries)
+        for future in admin.incremental_alter_configs([resource]).values():
             future.result(30)
 
     def consume(self, topic: str, expected: int, timeout: float = 60.0, settle: float = 1.0) -> list[Consumed]:
@@ -134,10 +135,11 @@ def kafka_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
     _available()
     started: list[KafkaBroker] = []
 
-    def start(**extra: str) -> Broker:
+    def start(*, running: bool = True, **extra: str) -> Broker:
         broker = KafkaBroker(tmp_path / f"kafka-{len(started)}", extra=extra)
         started.append(broker)
-        broker.start()
+        if running:
+            broker.start()
         return Broker(broker)
 
     yield start
@@ -218,8 +220,10 @@ def send_events(base_url: str, events: Iterable[tuple[int, int]], *, pace: float
     return sent
 
 
-def kafka_config(bootstrap: str, topic: str, spool: Path, *, mode: str = "naked", extra_global: str = "",
-                 extra_producer: str = "", confluent_id: int | None = None) -> str:  # fmt: skip
+def kafka_config(
+    bootstrap: str, topic: str, spool: Path, *, mode: str = "naked", extra_global: str = "", extra_producer: str = "",
+    confluent_id: int | None = None, request_timeout_ms: int = 5000,
+) -> str:  # fmt: skip
     mapping_extra = f"confluent_id = {confluent_id}" if confluent_id is not None else ""
     return f"""
 divolte {{
@@ -229,7 +233,7 @@ divolte {{
       spool_dir = "{spool}"
       producer {{
         bootstrap.servers = "{bootstrap}"
-        request.timeout.ms = 5000
+        request.timeout.ms = {request_timeout_ms}
         {extra_producer}
       }}
       {extra_global}
