@@ -26,7 +26,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, Settings
+from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
+from collector.mapping.functions import Environment
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor
 from collector.pipeline.topology import build_topology
@@ -48,7 +50,8 @@ class Collector:
         mapper = settings.global_.mapper
         self.intake = Intake(mapper.buffer_size * max(1, mapper.threads))
         self.user_agents = UserAgentParser(mapper.user_agent_parser.cache_size)
-        self.topology = build_topology(settings, self.user_agents)
+        self.geo = GeoDatabase.open(mapper.ip2geo_database) if mapper.ip2geo_database else None
+        self.topology = build_topology(settings, Environment(self.user_agents, self.geo))
         self.processor = Processor(self.intake, self.topology, settings)
         self.shutting_down = False
         self.started = False
@@ -78,6 +81,8 @@ class Collector:
         await self.processor.drain()
         timeout = self.settings.global_.server.shutdown_timeout
         await asyncio.gather(*(runner.aclose(timeout) for runner in self.topology.sinks.values()))
+        if self.geo is not None:
+            self.geo.close()
         stats = self.intake.statistics()
         log.info(
             "Stopped: %d events accepted, %d processed, %d dropped at intake, %d incomplete.",

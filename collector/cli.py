@@ -161,6 +161,23 @@ def check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def mapping_test(args: argparse.Namespace) -> int:
+    from collector.tools.mapping_test import MappingTester, run_file
+    from collector.tools.mapping_test import serve as serve_tester
+
+    tester = MappingTester(args.schema, args.mapping)
+    if args.event:
+        try:
+            sys.stdout.write(run_file(tester, args.event).decode() + "\n")
+        except (OSError, ValueError) as exc:  # unreadable file, bad JSON, a bad key in the description
+            print(f"Error: {args.event}: {exc}", file=sys.stderr)
+            return 1
+        return 0
+    log.info("Mapping test server: POST event descriptions to http://%s:%d/", args.host, args.port)
+    serve_tester(tester, args.host, args.port)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="divolte-collector", description="Clickstream collector, Divolte-compatible.")
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -174,6 +191,12 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, help="port (overrides divolte.global.server.port)")
     check = commands.add_parser("check-config", help="validate a configuration file without starting")
     check.add_argument("file")
+    tester = commands.add_parser("mapping-test", help="try a mapping on hand-written events")
+    tester.add_argument("--schema", help="the Avro schema (.avsc); default: Divolte's DefaultEventRecord")
+    tester.add_argument("--mapping", required=True, help="the mapping file (.py)")
+    tester.add_argument("--event", help="map this JSON event description and print the record, then exit")
+    tester.add_argument("--host", default="127.0.0.1")
+    tester.add_argument("--port", type=int, default=8390)
     return root
 
 
@@ -183,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check-config":
             return check_config(args)
+        if args.command == "mapping-test":
+            return mapping_test(args)
         return serve(args)
     except ConfigError as exc:
         print("Configuration error:" if len(exc.problems) == 1 else

@@ -25,8 +25,9 @@ import math
 import re
 import struct
 from collections.abc import Callable
-from decimal import Decimal
 from typing import Any
+
+from collector.mapping.numbers import java_double_to_string
 
 Reader = Callable[[Any], Any]
 """A reader of one JSON value; raises ``JsonMismatch`` when the value does not fit."""
@@ -67,27 +68,6 @@ class JsonMismatch(ValueError):
 
     def __str__(self) -> str:
         return f"{self.message} (at {self.path})" if self._segments else self.message
-
-
-def java_double_text(value: float) -> str:
-    """``Double.toString``: the text Jackson gives a floating-point number read as a string."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
-    if 1e-3 <= abs(value) < 1e7:
-        text = repr(value)
-        return text if "." in text else text + ".0"
-    text = repr(value)
-    if "e" in text and "." not in text:  # one significant digit: Java shows two, the closer pair if it reads back
-        closer = f"{value:.1e}"
-        text = closer if float(closer) == value else text
-    sign, digits, exponent = Decimal(text).as_tuple()
-    mantissa = "".join(map(str, digits)).rstrip("0") or "0"
-    point = len(digits) + int(exponent) - 1
-    return f"{'-' if sign else ''}{mantissa[0]}.{mantissa[1:] or '0'}E{point}"
 
 
 def describe_json(value: Any) -> str:
@@ -134,7 +114,7 @@ def read_string(value: Any) -> str | None:
         except ValueError:  # beyond Python's int-to-text digit limit
             raise JsonMismatch("a JSON integer too long to write as an Avro string") from None
     if isinstance(value, float):
-        return java_double_text(value)
+        return java_double_to_string(value)
     if isinstance(value, list):
         return read_string(unwrap_single(value, "string"))
     raise mismatch(value, "string")

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from collector.avro.encode import RecordEncoder
-from collector.avro.schemas import Schema
+from collector.avro.schemas import Schema, default_schema, load_schema
 from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, Settings
-from collector.enrich.useragent import UserAgentParser
-from collector.errors import ConfigError
+from collector.errors import ConfigError, MappingError
 from collector.mapping.base import RecordMapping
+from collector.mapping.compile import load_mapping
 from collector.mapping.default import DefaultMapping
+from collector.mapping.functions import Environment
 from collector.sinks.file import FileSink
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
@@ -43,13 +44,22 @@ class Topology:
     sinks: dict[str, SinkRunner]
 
 
-def _build_mapping(settings: MappingSettings, user_agents: UserAgentParser) -> RecordMapping:
+def _build_mapping(settings: MappingSettings, environment: Environment) -> RecordMapping:
+    """The built-in mapping, or the mapping file with its schema (Divolte ignores a schema without a script)."""
     if settings.mapping_script_file is None:
-        return DefaultMapping(user_agents)
-    raise ConfigError(
-        f"divolte.mappings.{settings.name}.mapping_script_file: custom mapping scripts are not supported "
-        "by this version yet; remove the key to use the built-in default mapping."
-    )
+        return DefaultMapping(environment.user_agents)
+    key = f"divolte.mappings.{settings.name}"
+    script = Path(settings.mapping_script_file)
+    if script.suffix == ".groovy":
+        raise ConfigError(
+            f"{key}.mapping_script_file: Groovy mappings ('{script}') are not supported by this version yet; "
+            "write the mapping in Python (see README, 'Custom mappings')."
+        )
+    try:
+        schema = load_schema(settings.schema_file) if settings.schema_file else default_schema()
+        return load_mapping(script, schema, environment)
+    except MappingError as exc:
+        raise ConfigError(f"{key}: {exc}") from exc
 
 
 def _enabled(settings: Settings, sink_type: str) -> bool:
@@ -70,8 +80,16 @@ def _kafka_runner(settings: Settings, sink: KafkaSinkSettings, connection: Kafka
     return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool)
 
 
-def build_topology(settings: Settings, user_agents: UserAgentParser) -> Topology:
-    mappings = {name: _build_mapping(m, user_agents) for name, m in settings.mappings.items()}
+def build_topology(settings: Settings, environment: Environment) -> Topology:
+    mappings: dict[str, RecordMapping] = {}
+    problems: list[str] = []
+    for name, mapping_settings in settings.mappings.items():
+        try:
+            mappings[name] = _build_mapping(mapping_settings, environment)
+        except ConfigError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise ConfigError(problems)
 
     sink_schemas: dict[str, Schema] = {}
     for name, mapping_settings in settings.mappings.items():
@@ -79,7 +97,6 @@ def build_topology(settings: Settings, user_agents: UserAgentParser) -> Topology
             sink_schemas.setdefault(sink_name, mappings[name].schema)
 
     runners: dict[str, SinkRunner] = {}
-    problems: list[str] = []
     kafka_connection: KafkaConnection | None = None
     for sink_name, schema in sink_schemas.items():
         sink_settings = settings.sinks[sink_name]

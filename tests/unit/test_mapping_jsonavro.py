@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from collector.errors import MappingError
-from collector.mapping.coercion import java_double_text
 from collector.mapping.jsonavro import (
     JsonMismatch,
     check_json_target,
@@ -23,6 +22,7 @@ from collector.mapping.jsonavro import (
     compile_converter,
     convert,
 )
+from collector.mapping.numbers import java_double_to_string as java_double_text
 from collector.protocol import mincode
 from tests.vectors import SHARED, load_json_with_comments, load_vectors
 
