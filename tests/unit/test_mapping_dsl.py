@@ -18,6 +18,7 @@ from collector.mapping.compile import CompiledMapping, load_mapping
 from collector.mapping.functions import Environment
 from collector.protocol.browser_event import parse_browser_event
 from tests.paths import SHARED
+from tests.vectors import load_json_with_comments as load_vectors_json
 from tests.vectors import load_vectors
 
 VECTORS = load_vectors()["mapping"]
@@ -376,3 +377,33 @@ def test_start_up_errors_name_file_line_field_and_types(tmp_path: Path, text: st
         mapping(tmp_path, text)
     assert message in str(raised.value)
     assert str(raised.value).startswith(str((tmp_path / "mapping.py").resolve()))
+
+
+def test_ip2geo_every_sub_value(tmp_path: Path) -> None:
+    """Divolte's GeoIP fixture through the DSL: ip2geo() on the remote host, ip2geo(p) on a header."""
+    from dataclasses import replace
+
+    from collector.enrich.geo import GEO_FIELDS, GeoDatabase
+    from tests.unit.test_geo import _city_record, _write_db
+
+    database = tmp_path / "city.mmdb"
+    _write_db(database, {"1.2.3.0/24": _city_record()})
+    environment = Environment(UserAgentParser(10), GeoDatabase.open(database))
+    fields = {name: "geo" + name[0].upper() + name[1:] for name in GEO_FIELDS}
+    script = tmp_path / "geo.py"
+    script.write_text(
+        "g = ip2geo()\n"
+        + "".join(f"map_(g.{name}()).onto({field!r})\n" for name, field in fields.items())
+        + "map_(ip2geo(header('X-Client-IP').first()).cityName()).onto('client')\n"
+        + "map_(ip2geo(cookie('nope')).cityName()).onto('session')\n"
+    )
+    compiled = load_mapping(script, SCHEMA, environment)
+    base = event()
+    located = replace(base, remote_host="1.2.3.4", headers=(*base.headers, (b"x-client-ip", b"1.2.3.99")), memo={})
+    record = compiled.map(located)
+    assert record is not None
+    expected = load_vectors_json(SHARED / "test-fixtures" / "city-response-expected-mapping.json")
+    assert {field: record[field] for field in fields.values()} == expected
+    assert record["client"] == "Bussum" and "session" not in record
+    unknown = compiled.map(replace(base, memo={}))  # 127.0.0.1 is not in the database: everything absent
+    assert unknown == {}
