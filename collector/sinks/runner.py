@@ -7,8 +7,9 @@ counts it. If the runner's task dies, pending work fails loudly and readiness tu
 Without a spool, a full queue drops records, counted and logged at a bounded rate, as Divolte does.
 
 With a spool (``collector.sinks.spool``), nothing is dropped while the disk has room: once the queue is
-full, records go to the spool, and from then on *every* new record goes there until the spool has been
-replayed completely, so records leave in the order they arrived. The queue is written first (it holds the
+full, or as soon as a write fails (then the queue itself moves to disk, where a crash cannot lose it),
+records go to the spool, and from then on *every* new record goes there until the spool has been replayed
+completely, so records leave in the order they arrived. The queue is written first (it holds the
 oldest records), then the spool, oldest first. A spooling sink stays *ready*: the records are safe. Only a
 full spool drops records, which turns readiness red and is logged as an error. On shutdown, queued records
 that cannot be written are put in front of the spool, and the next process replays them.
@@ -97,7 +98,7 @@ class SinkRunner:
         if self._closing:
             self.dropped_queue_full += 1
             return False
-        if spool is not None and (len(self._queue) >= self.capacity or not spool.drained):
+        if spool is not None and (self._failing or len(self._queue) >= self.capacity or not spool.drained):
             return self._offer_to_spool(spool, record)
         if len(self._queue) >= self.capacity:
             self.dropped_queue_full += 1
@@ -115,8 +116,8 @@ class SinkRunner:
     def _offer_to_spool(self, spool: Spool, record: EncodedRecord) -> bool:
         if spool.drained:
             log.warning(
-                "Sink '%s': queue full (%d records); spooling to %s until the sink catches up.",
-                self.name, self.capacity, spool.directory,
+                "Sink '%s': %s; spooling to %s until the sink catches up.", self.name,
+                "writes are failing" if self._failing else f"queue full ({self.capacity} records)", spool.directory,
             )  # fmt: skip
         if spool.append(record):
             self._spool_full = False
@@ -233,6 +234,7 @@ class SinkRunner:
                 self.retries += 1
                 if self._closing and self.spool is not None:
                     return False
+                self._spill_queue()
                 log.warning(
                     "Sink '%s': write failed, retrying in %.1f s (%d queued, %d bytes spooled): %s",
                     self.name, backoff, len(self._queue), self.spool.bytes if self.spool else 0, exc,
@@ -246,6 +248,21 @@ class SinkRunner:
             self._failing = False
             self.written += len(batch)
             return True
+
+    def _spill_queue(self) -> None:
+        """While the sink fails, keep its records on disk rather than in memory, where a crash would lose them:
+        the queue (older than anything spooled, which is unread meanwhile) goes in front of the spool, and
+        new records follow it there. Only when the whole queue fits."""
+        spool = self.spool
+        if spool is None or not self._queue or not spool.fits(self._queue):
+            return
+        records = list(self._queue)
+        self._queue.clear()
+        spool.prepend(records)
+        log.warning(
+            "Sink '%s': writes are failing; spooling to %s (the %d queued records, then every new one) until "
+            "the sink catches up.", self.name, spool.directory, len(records),
+        )  # fmt: skip
 
     async def _sync_spool(self, spool: Spool) -> None:
         """Once a second, hand spooled records to the disk (``fsync`` in a thread, on a duplicate descriptor

@@ -27,6 +27,7 @@ import logging
 import os
 import struct
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -85,6 +86,8 @@ class Spool:
         self._segments: list[int] = []
         """Numbers of the segments on disk, oldest first; the last one is the writer's if it is open."""
         self._sizes: dict[int, int] = {}
+        self._total = 0
+        """Sum of ``_sizes``: checked on every append."""
         self._writer: BinaryIO | None = None
         self._writer_number = -1
         self._reader: BinaryIO | None = None
@@ -118,6 +121,7 @@ class Spool:
                 number = int(path.stem)
                 self._segments.append(number)
                 self._sizes[number] = path.stat().st_size
+                self._total += self._sizes[number]
         self._segments.sort()
         start = (self._segments[0], len(MAGIC)) if self._segments else None
         position = self._read_position()
@@ -158,12 +162,17 @@ class Spool:
 
     @property
     def bytes(self) -> int:
-        return sum(self._sizes.values())
+        return self._total
 
     @property
     def drained(self) -> bool:
         """Nothing waits in the spool: every record appended was read and acknowledged."""
         return self._acked is None
+
+    def fits(self, records: Iterable[EncodedRecord]) -> bool:
+        """Whether ``prepend(records)`` would store them all."""
+        size = len(MAGIC) + sum(FRAME.size + BODY.size + len(r.party_id.encode()) + len(r.payload) for r in records)
+        return self.bytes + size <= self.max_bytes
 
     def statistics(self) -> SpoolStatistics:
         return SpoolStatistics(self.bytes, self.appended, self.replayed, self.dropped_full, self.corrupt_bytes)
@@ -181,6 +190,7 @@ class Spool:
             writer = self._new_segment((self._segments[-1] + 1) if self._segments else FIRST_SEGMENT)
         writer.write(data)
         self._sizes[self._writer_number] += len(data)
+        self._total += len(data)
         self.appended += 1
         self._unsynced = True
         if self._acked is None:
@@ -213,6 +223,7 @@ class Spool:
             os.fsync(out.fileno())
         self._segments.insert(0, number)
         self._sizes[number] = size
+        self._total += size
         self._fsync_directory()
         self._acked = (number, len(MAGIC))
         self._reset_reader(*self._acked)
@@ -226,6 +237,7 @@ class Spool:
         writer.write(MAGIC)
         self._segments.append(number)
         self._sizes[number] = len(MAGIC)
+        self._total += len(MAGIC)
         self._writer, self._writer_number = writer, number
         self._fsync_directory()
         return writer
@@ -369,7 +381,7 @@ class Spool:
         with contextlib.suppress(FileNotFoundError):
             (self.directory / f"{number:020d}.spool").unlink()
         self._segments.remove(number)
-        del self._sizes[number]
+        self._total -= self._sizes.pop(number)
 
     def _write_position(self) -> None:
         target = self.directory / "position"

@@ -143,3 +143,20 @@ async def test_a_batch_read_from_the_spool_but_not_delivered_is_replayed_after_r
     await until(lambda: len(second.taken) == 10)
     assert second.taken == list(range(10, 20))
     await again.aclose(timeout=5)
+
+
+async def test_a_failing_sink_moves_its_queue_to_disk(tmp_path: Path) -> None:
+    sink = FlakySink()
+    sink.down = True
+    runner = SinkRunner(sink, capacity=100, spool=Spool(tmp_path, 10**7))
+    await runner.start()
+    runner.offer(record(0))
+    await until(lambda: sink.attempts >= 1)  # record 0 is the batch in flight
+    for i in range(1, 30):
+        runner.offer(record(i))
+    stats = runner.statistics()
+    assert stats.queued == 0 and stats.spool_appended == 29, "only the batch in flight stays in memory"
+    sink.down = False
+    await until(lambda: len(sink.taken) == 30)
+    assert sink.taken == list(range(30))
+    await runner.aclose(timeout=5)

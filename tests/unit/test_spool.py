@@ -46,6 +46,8 @@ def test_records_come_back_in_order_across_segments_and_the_directory_empties(tm
     records = [record(i) for i in range(200)]
     assert all(spool.append(r) for r in records)
     assert len(list(tmp_path.glob("*.spool"))) > 3
+    spool.flush()
+    assert spool.bytes == sum(path.stat().st_size for path in tmp_path.glob("*.spool"))
     assert not spool.drained
     assert drain(spool) == records
     assert spool.drained and spool.bytes == 0
