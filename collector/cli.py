@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import math
 import os
 import signal
 import sys
@@ -30,6 +31,7 @@ from collector.app import Collector, FrontDoor, build_app
 from collector.config import load
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, Settings
 from collector.errors import CollectorError, ConfigError
+from collector.server import protocol_class
 
 log = logging.getLogger("collector")
 
@@ -135,13 +137,13 @@ def serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=protocol_class(server_settings),
         lifespan="on",
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is honoured only as configured (use_x_forwarded_for)
         access_log=server_settings.debug_requests,
         timeout_graceful_shutdown=max(1, int(server_settings.shutdown_timeout)),
-        timeout_keep_alive=30,
+        timeout_keep_alive=max(1, math.ceil(server_settings.keep_alive_timeout)),
         log_config=None,
     )
     log.info("divolte-collector %s, configuration: %s", __version__, settings.origin)

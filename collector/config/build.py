@@ -66,6 +66,7 @@ def _global(section: Section, env: Mapping[str, str]) -> GlobalSettings:
         gcs=_sink_type(section.section("gcs"), defaults.gcs),
         kafka=_kafka(section.section("kafka")),
         gcps=_sink_type(section.section("gcps"), defaults.gcps, extra="project_id", env=env),
+        s3=_sink_type(section.section("s3"), defaults.s3),
     )
     section.finish()
     return result
@@ -81,6 +82,11 @@ def _server(section: Section) -> ServerSettings:
         debug_requests=section.boolean("debug_requests", d.debug_requests),
         shutdown_delay=section.duration("shutdown_delay", d.shutdown_delay),
         shutdown_timeout=section.duration("shutdown_timeout", d.shutdown_timeout),
+        max_url_length=section.integer("max_url_length", d.max_url_length, minimum=256, maximum=65536),
+        max_header_size=section.integer("max_header_size", d.max_header_size, minimum=1024),
+        max_headers=section.integer("max_headers", d.max_headers, minimum=8),
+        request_header_timeout=section.duration("request_header_timeout", d.request_header_timeout),
+        keep_alive_timeout=section.duration("keep_alive_timeout", d.keep_alive_timeout),
     )
     section.finish()
     return result

@@ -24,6 +24,17 @@ class ServerSettings:
     debug_requests: bool = False
     shutdown_delay: float = 0.0
     shutdown_timeout: float = 120.0
+    # Additions (not in Divolte): limits that keep hostile or broken clients from holding the server.
+    max_url_length: int = 16384
+    """Longest request target (path and query) in bytes; longer requests get 414."""
+    max_header_size: int = 65536
+    """Most bytes of all request headers together; more gets 431."""
+    max_headers: int = 100
+    """Most request header lines; more gets 431."""
+    request_header_timeout: float = 10.0
+    """A connection must deliver a request's headers within this long of its first byte (or of opening)."""
+    keep_alive_timeout: float = 30.0
+    """How long an idle keep-alive connection is kept open between requests."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +87,8 @@ class GlobalSettings:
     gcs: SinkTypeSettings = field(default_factory=SinkTypeSettings)
     kafka: KafkaGlobalSettings = field(default_factory=KafkaGlobalSettings)
     gcps: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(threads=2))
+    s3: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(enabled=True))
+    """An addition: ``divolte.global.s3`` for S3 sinks (enabled by default: a sink is opt-in anyway)."""
 
 
 # --- sources -----------------------------------------------------------------------------------------
@@ -134,6 +147,8 @@ class FileStrategySettings:
     sync_file_after_duration: float = 30.0
     working_dir: str = "/tmp"
     publish_dir: str = "/tmp"
+    codec: Literal["null", "deflate", "snappy", "zstandard"] = "null"
+    """An addition: the Avro container codec (Divolte always writes ``null``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,7 +204,33 @@ class GcpsSinkSettings:
     batching_settings: dict[str, float] = field(default_factory=dict)
 
 
-SinkSettings = HdfsSinkSettings | GcsSinkSettings | KafkaSinkSettings | GcpsSinkSettings
+@dataclass(frozen=True, slots=True)
+class S3SinkSettings:
+    """An addition: Avro container files built locally as by the file sink, uploaded to S3 when complete.
+
+    ``file_strategy.publish_dir`` is unused (the bucket is where files are published); local files live in
+    ``<working_dir>/<sink name>/``.
+    """
+
+    name: str
+    bucket: str
+    type: Literal["s3"] = "s3"
+    prefix: str = ""
+    """Prepended to every key (a trailing ``/`` is added when missing)."""
+    key_pattern: str = "dt={date}/hour={hour}/{name}"
+    region: str | None = None
+    """None: ``AWS_REGION``/``AWS_DEFAULT_REGION``, the profile's region, else ``us-east-1``."""
+    endpoint: str | None = None
+    """An S3-compatible endpoint (MinIO, ...); None: AWS (or ``AWS_ENDPOINT_URL``)."""
+    file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
+    retry_settings: RetrySettings = field(
+        default_factory=lambda: RetrySettings(initial_retry_delay=1.0, retry_delay_multiplier=2.0, max_retry_delay=60.0)
+    )
+    """Backoff between failed uploads (``initial_retry_delay``, ``retry_delay_multiplier``,
+    ``max_retry_delay``); uploads are retried for as long as it takes."""
+
+
+SinkSettings = HdfsSinkSettings | GcsSinkSettings | KafkaSinkSettings | GcpsSinkSettings | S3SinkSettings
 
 # --- mappings ----------------------------------------------------------------------------------------
 

@@ -1,0 +1,135 @@
+"""The HTTP/1.1 protocol the collector serves with: uvicorn's httptools protocol, with limits it lacks.
+
+A collector faces every bot and broken proxy on the internet. uvicorn (0.5x) puts no time limit on a
+connection that has not finished sending a request's headers, and resets its idle timer on every byte, so a
+client that opens connections and drips bytes (slowloris) holds them for ever. This protocol adds:
+
+- a header deadline: a request's headers must be complete within ``request_header_timeout`` of its first
+  byte, and a new connection must start a request within that time; otherwise 408 and close;
+- ``max_url_length`` (414), ``max_headers`` and ``max_header_size`` (431), checked while parsing, before
+  anything is allocated for the request;
+- our own answers for refused requests (uvicorn's 400 has no ``Server: divolte``).
+
+Everything else is uvicorn's. Refusals are counted in ``REFUSALS`` (exported as metrics).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Any
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from collector.config.settings import ServerSettings
+
+REFUSALS: collections.Counter[str] = collections.Counter()
+"""Connections refused by this protocol, by reason (``url_too_long``, ``header_timeout``, …)."""
+
+_DEFAULTS = ServerSettings()
+_REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large"}
+
+
+class _Refused(Exception):
+    """Raised inside a parser callback; httptools aborts parsing and uvicorn calls ``send_400_response``."""
+
+
+def _response(status: int, message: str) -> bytes:
+    body = message.encode("utf-8")
+    return (
+        f"HTTP/1.1 {status} {_REASONS[status]}\r\nserver: divolte\r\ncontent-type: text/plain; charset=utf-8\r\n"
+        f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"
+    ).encode("ascii") + body
+
+
+class GuardedHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's protocol with the limits in the module docstring; configure with ``protocol_class``."""
+
+    max_url_length = _DEFAULTS.max_url_length
+    max_headers = _DEFAULTS.max_headers
+    max_header_size = _DEFAULTS.max_header_size
+    header_timeout = _DEFAULTS.request_header_timeout
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._refusal: tuple[int, str, str] | None = None
+        self._header_count = 0
+        self._header_bytes = 0
+
+    # -- the deadline ------------------------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        if self._deadline is None:
+            self._deadline = self.loop.call_later(self.header_timeout, self._headers_too_slow)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _headers_too_slow(self) -> None:
+        self._deadline = None
+        if self.transport.is_closing():
+            return
+        REFUSALS["header_timeout"] += 1
+        self.transport.write(_response(408, "Request headers were not received in time."))
+        self.transport.close()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()  # a connection that never sends a request is closed too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    # -- parser callbacks ----------------------------------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._header_count = self._header_bytes = 0
+        self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        if len(self.url) + len(url) > self.max_url_length:
+            self._refuse(414, "url_too_long", f"The request target is longer than {self.max_url_length} bytes.")
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value) + 4
+        if self._header_count > self.max_headers:
+            self._refuse(431, "too_many_headers", f"More than {self.max_headers} request headers.")
+        if self._header_bytes > self.max_header_size:
+            self._refuse(431, "headers_too_large", f"Request headers exceed {self.max_header_size} bytes.")
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._disarm()
+        super().on_headers_complete()
+
+    def _refuse(self, status: int, reason: str, message: str) -> None:
+        self._refusal = (status, reason, message)
+        raise _Refused(message)
+
+    def send_400_response(self, msg: str) -> None:
+        status, reason, message = self._refusal or (400, "malformed_request", msg)
+        REFUSALS[reason] += 1
+        self._disarm()
+        self.transport.write(_response(status, message))
+        self.transport.close()
+
+
+def protocol_class(settings: ServerSettings) -> type[GuardedHttpToolsProtocol]:
+    """The protocol with this server's limits (a subclass, since uvicorn instantiates it per connection)."""
+    return type(
+        "CollectorHttpProtocol",
+        (GuardedHttpToolsProtocol,),
+        {
+            "max_url_length": settings.max_url_length,
+            "max_headers": settings.max_headers,
+            "max_header_size": settings.max_header_size,
+            "header_timeout": settings.request_header_timeout,
+        },
+    )
