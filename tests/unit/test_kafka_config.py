@@ -28,7 +28,7 @@ def test_divoltes_reference_defaults() -> None:
 def test_every_translated_property() -> None:
     options = producer_options({
         "bootstrap.servers": "a:9092, b:9093", "client.id": "me", "acks": "all", "compression.type": "zstd",
-        "linger.ms": "5", "batch.size": "65536", "max.request.size": "2097152", "request.timeout.ms": "10000",
+        "batch.size": "65536", "max.request.size": "2097152", "request.timeout.ms": "10000",
         "metadata.max.age.ms": "60000", "retry.backoff.ms": "50", "connections.max.idle.ms": "1000",
         "enable.idempotence": "true", "security.protocol": "sasl_plaintext", "sasl.mechanism": "SCRAM-SHA-512",
         "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="u" '
@@ -36,7 +36,7 @@ def test_every_translated_property() -> None:
     })  # fmt: skip
     assert options.kwargs == {
         "bootstrap_servers": ["a:9092", "b:9093"], "client_id": "me", "acks": -1, "compression_type": "zstd",
-        "linger_ms": 5, "max_batch_size": 65536, "max_request_size": 2097152, "request_timeout_ms": 10000,
+        "max_batch_size": 65536, "max_request_size": 2097152, "request_timeout_ms": 10000,
         "metadata_max_age_ms": 60000, "retry_backoff_ms": 50, "connections_max_idle_ms": 1000,
         "enable_idempotence": True, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
         "sasl_plain_username": "u", "sasl_plain_password": 'p\\"w',
@@ -46,10 +46,10 @@ def test_every_translated_property() -> None:
 
 def test_unknown_and_bad_properties_are_all_named() -> None:
     with pytest.raises(ConfigError) as raised:
-        producer_options({"acks": "2", "linger.ms": "soon", "transactional.id": "x", "partitioner.class": "my.P"})
+        producer_options({"acks": "2", "batch.size": "soon", "transactional.id": "x", "partitioner.class": "my.P"})
     problems = "\n".join(raised.value.problems)
     assert "divolte.global.kafka.producer.acks: expected 0, 1, -1 or all, found '2'" in problems
-    assert "divolte.global.kafka.producer.linger.ms: expected an integer, found 'soon'" in problems
+    assert "divolte.global.kafka.producer.batch.size: expected an integer, found 'soon'" in problems
     assert "divolte.global.kafka.producer.transactional.id: unknown or unsupported" in problems
     assert "Supported: bootstrap.servers, client.id, acks" in problems
     assert "only Kafka's default partitioner" in problems
