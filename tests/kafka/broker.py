@@ -212,6 +212,10 @@ def _create_topics(bootstrap: str, specs: list[str]) -> None:
         print(f"created topic {name}")
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -225,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "fetch":
         print(f"Kafka {KAFKA_VERSION} jars in {fetch(capture=False)}")
         return 0
+    signal.signal(signal.SIGTERM, _interrupt)  # stop the broker on SIGTERM too, not only on Ctrl-C
+    signal.signal(signal.SIGINT, _interrupt)
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="kafka-"))
     broker = KafkaBroker(workdir, port=args.port)
     broker.start()
