@@ -20,6 +20,7 @@ import posixpath
 from collections.abc import AsyncIterator
 from importlib import resources
 
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -29,6 +30,7 @@ from collector.config.settings import BrowserSourceSettings, Settings
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
 from collector.mapping.functions import Environment
+from collector.metrics import registry_for
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor
 from collector.pipeline.topology import build_topology
@@ -36,6 +38,7 @@ from collector.sources.browser import PixelEndpoint
 from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send
 from collector.sources.json import JsonEndpoint
 from collector.sources.tracker import TrackerEndpoint
+from collector.stats import HttpCounts
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +56,7 @@ class Collector:
         self.geo = GeoDatabase.open(mapper.ip2geo_database) if mapper.ip2geo_database else None
         self.topology = build_topology(settings, Environment(self.user_agents, self.geo))
         self.processor = Processor(self.intake, self.topology, settings)
+        self.http = HttpCounts()
         self.shutting_down = False
         self.started = False
 
@@ -115,6 +119,14 @@ def _starlette(collector: Collector) -> Starlette:
         Route("/ping", ping, methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]),
         Route("/ready", ready, methods=["GET", "HEAD"]),
     ]
+    metrics = settings.global_.metrics
+    if metrics.enabled and metrics.port == 0:
+        registry = registry_for(collector)
+
+        async def metrics_endpoint(request: Request) -> Response:
+            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+        routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.global_.server.serve_static_resources:
         page = _demo_page(settings)
 
@@ -126,27 +138,39 @@ def _starlette(collector: Collector) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await collector.start()
+        metrics_server = None
+        if metrics.enabled and metrics.port:
+            host = settings.global_.server.host or "127.0.0.1"
+            metrics_server, _ = start_http_server(metrics.port, addr=host, registry=registry_for(collector))
+            log.info("Metrics: http://%s:%d/metrics", host, metrics.port)
         try:
             yield
         finally:
+            if metrics_server is not None:
+                metrics_server.shutdown()
             await collector.stop()
 
     return Starlette(routes=routes, lifespan=lifespan)
 
 
 class ServerHeader:
-    """Pure ASGI middleware: adds ``Server: divolte`` to every response that lacks it."""
+    """Pure ASGI middleware: adds ``Server: divolte`` to every response that lacks it, and counts responses."""
 
-    def __init__(self, app: Starlette) -> None:
+    def __init__(self, app: Starlette, http: HttpCounts, paths: frozenset[str]) -> None:
         self.app = app
+        self.http = http
+        self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
 
+        endpoint = scope["path"] if scope["path"] in self.paths else "other"
+
         async def send_with_server(message: Message) -> None:
             if message["type"] == "http.response.start":
+                self.http.add(endpoint, message["status"])
                 headers = list(message.get("headers", []))
                 if not any(name.lower() == b"server" for name, _ in headers):
                     headers.append(SERVER_HEADER)
@@ -193,11 +217,14 @@ def build_app(settings: Settings) -> FrontDoor:
     endpoints: dict[str, ASGIEndpoint] = {}
     for name, source in settings.sources.items():
         if isinstance(source, BrowserSourceSettings):
-            endpoints[source.prefix + source.event_suffix] = PixelEndpoint(
-                name, collector.intake, source.http_response_delay
+            event_path = source.prefix + source.event_suffix
+            endpoints[event_path] = PixelEndpoint(
+                name, collector.intake, source.http_response_delay, collector.http, event_path
             )
-            endpoints[source.prefix + source.javascript.name] = TrackerEndpoint(source)
+            endpoints[source.prefix + source.javascript.name] = TrackerEndpoint(source, http=collector.http)
         else:
             # An exact path: a JSON source on "/" takes the place of the demo page, as in Divolte.
-            endpoints[source.event_path] = JsonEndpoint(source, collector.intake)
-    return FrontDoor(collector, endpoints, ServerHeader(_starlette(collector)))
+            endpoints[source.event_path] = JsonEndpoint(source, collector.intake, collector.http)
+    starlette = _starlette(collector)
+    known = frozenset(route.path for route in starlette.routes if isinstance(route, Route))
+    return FrontDoor(collector, endpoints, ServerHeader(starlette, collector.http, known))

@@ -23,8 +23,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from collector.config.settings import ServerSettings
 
-REFUSALS: collections.Counter[str] = collections.Counter()
-"""Connections refused by this protocol, by reason (``url_too_long``, ``header_timeout``, …)."""
+REFUSAL_REASONS = ("url_too_long", "too_many_headers", "headers_too_large", "header_timeout", "malformed_request")
+REFUSALS: collections.Counter[str] = collections.Counter(dict.fromkeys(REFUSAL_REASONS, 0))
+"""Connections refused by this protocol, by reason (one of ``REFUSAL_REASONS``)."""
 
 _DEFAULTS = ServerSettings()
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large"}

@@ -19,6 +19,7 @@ from collector.config.settings import (
     KafkaGlobalSettings,
     MapperSettings,
     MappingSettings,
+    MetricsSettings,
     ServerSettings,
     Settings,
     SinkSettings,
@@ -67,6 +68,17 @@ def _global(section: Section, env: Mapping[str, str]) -> GlobalSettings:
         kafka=_kafka(section.section("kafka")),
         gcps=_sink_type(section.section("gcps"), defaults.gcps, extra="project_id", env=env),
         s3=_sink_type(section.section("s3"), defaults.s3),
+        metrics=_metrics(section.section("metrics")),
+    )
+    section.finish()
+    return result
+
+
+def _metrics(section: Section) -> MetricsSettings:
+    d = MetricsSettings()
+    result = MetricsSettings(
+        enabled=section.boolean("enabled", d.enabled),
+        port=section.integer("port", d.port, minimum=0, maximum=65535),
     )
     section.finish()
     return result

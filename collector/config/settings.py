@@ -80,6 +80,15 @@ class KafkaGlobalSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class MetricsSettings:
+    """An addition: ``divolte.global.metrics``, Prometheus metrics (Divolte has none)."""
+
+    enabled: bool = True
+    port: int = 0
+    """0: serve ``/metrics`` on the collector's own port; else on this port (same bind address)."""
+
+
+@dataclass(frozen=True, slots=True)
 class GlobalSettings:
     server: ServerSettings = field(default_factory=ServerSettings)
     mapper: MapperSettings = field(default_factory=MapperSettings)
@@ -89,6 +98,7 @@ class GlobalSettings:
     gcps: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(threads=2))
     s3: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(enabled=True))
     """An addition: ``divolte.global.s3`` for S3 sinks (enabled by default: a sink is opt-in anyway)."""
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
 
 
 # --- sources -----------------------------------------------------------------------------------------

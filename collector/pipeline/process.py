@@ -16,6 +16,7 @@ import asyncio
 import collections
 import functools
 import logging
+import time
 from collections.abc import Callable
 
 from collector.config.settings import BrowserSourceSettings, Settings
@@ -27,6 +28,7 @@ from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import parse_browser_event
 from collector.protocol.json_event import parse_json_event
 from collector.ratelimit import RateLimitedLog
+from collector.stats import LatencyHistogram
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +67,7 @@ class Processor:
         self._invalid_log = RateLimitedLog(log, 10.0)
         self._error_log = RateLimitedLog(log, 10.0)
         self._task: asyncio.Task[None] | None = None
+        self.batch_latency = LatencyHistogram()
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="processor")
@@ -75,7 +78,9 @@ class Processor:
 
     async def run(self) -> None:
         while (batch := await self.intake.take_batch(BATCH_SIZE)) is not None:
+            started = time.perf_counter()
             self.process_batch(batch)
+            self.batch_latency.observe(time.perf_counter() - started)
             await asyncio.sleep(0)  # let the event loop answer waiting clients between batches
 
     async def drain(self) -> None:

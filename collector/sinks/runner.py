@@ -30,6 +30,7 @@ from collector.events import EncodedRecord
 from collector.ratelimit import RateLimitedLog
 from collector.sinks.base import Sink
 from collector.sinks.spool import Spool
+from collector.stats import LatencyHistogram
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,8 @@ class SinkRunner:
         self._closing = False
         self._closing_event = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.write_latency = LatencyHistogram()
+        """Duration of successful ``write_batch`` calls (a metric)."""
         self._sync_task: asyncio.Task[None] | None = None
         self.written = 0
         self.dropped_queue_full = 0
@@ -223,6 +226,7 @@ class SinkRunner:
         """Write the batch, retrying retriable errors; False only when closing with a spool to fall back on."""
         backoff = 0.1
         while True:
+            started = time.perf_counter()
             try:
                 await self.sink.write_batch(batch)
             except SinkError as exc:
@@ -247,6 +251,7 @@ class SinkRunner:
                 log.info("Sink '%s': writing again after %d failed attempts.", self.name, self.retries)
             self._failing = False
             self.written += len(batch)
+            self.write_latency.observe(time.perf_counter() - started)
             return True
 
     def _spill_queue(self) -> None:

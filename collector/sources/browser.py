@@ -15,6 +15,7 @@ from importlib import resources
 from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
 from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, etag_matches, method_not_allowed
+from collector.stats import HttpCounts
 
 PIXEL = resources.files("collector.resources").joinpath("transparent1x1.gif").read_bytes()
 SENTINEL_ETAG = b'"6b3edc43-20ec-4078-bc47-e965dd76b88a"'
@@ -31,8 +32,12 @@ _CACHE_HEADERS = [
 class PixelEndpoint:
     """``GET <prefix><event_suffix>`` for one browser source."""
 
-    def __init__(self, source: str, intake: Intake, response_delay: float = 0.0) -> None:
+    def __init__(
+        self, source: str, intake: Intake, response_delay: float = 0.0, http: HttpCounts | None = None, path: str = ""
+    ) -> None:
         self.source = source
+        self._count = (http or HttpCounts()).add
+        self._path = path
         self._offer = intake.offer
         self._delay = response_delay
         headers = [(b"content-type", b"image/gif"), (b"content-length", str(len(PIXEL)).encode()), *_CACHE_HEADERS]
@@ -43,12 +48,14 @@ class PixelEndpoint:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "GET":
+            self._count(self._path, 405)
             await method_not_allowed(send, scope["method"], "GET")
             return
         headers = scope["headers"]
         for name, value in headers:
             if name == b"if-none-match" and etag_matches(value, SENTINEL_ETAG):
                 # The browser re-requests a pixel it has cached: not an event (Divolte does not log it).
+                self._count(self._path, 304)
                 await send(self._not_modified)
                 await send(self._empty)
                 return
@@ -64,5 +71,6 @@ class PixelEndpoint:
         )
         if self._delay:
             await asyncio.sleep(self._delay)
+        self._count(self._path, 200)
         await send(self._start)
         await send(self._body)

@@ -22,7 +22,8 @@ from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
 from collector.protocol import identifiers
 from collector.protocol.query import decode_query
-from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, method_not_allowed, send_text
+from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send, method_not_allowed, send_text
+from collector.stats import HttpCounts
 
 CHUNK = 4096
 
@@ -43,8 +44,12 @@ def is_json_content_type(value: bytes) -> bool:
 class JsonEndpoint:
     """``POST <event_path>`` for one JSON source."""
 
-    def __init__(self, source: JsonSourceSettings, intake: Intake) -> None:
+    def __init__(
+        self, source: JsonSourceSettings, intake: Intake, http: HttpCounts | None = None, path: str = ""
+    ) -> None:
         self.source = source.name
+        self._http = http or HttpCounts()
+        self._path = path or source.event_path
         self.party_parameter = source.party_id_parameter
         self.capacity = body_capacity(source.maximum_body_size)
         self._offer = intake.offer
@@ -52,6 +57,14 @@ class JsonEndpoint:
         self._empty = {"type": "http.response.body", "body": b""}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                self._http.add(self._path, message["status"])
+            await send(message)
+
+        await self._handle(scope, receive, counted)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
             await method_not_allowed(send, scope["method"], "POST")
             return

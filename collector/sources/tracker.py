@@ -23,6 +23,7 @@ import orjson
 from collector.config.settings import BrowserSourceSettings
 from collector.errors import ConfigError
 from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, etag_matches, method_not_allowed
+from collector.stats import HttpCounts
 
 CONFIG_TOKEN = "__DIVOLTE_CONFIG__"
 MAX_COOKIE_SECONDS = 2**31 - 1
@@ -100,7 +101,11 @@ def accepts_gzip(value: bytes) -> bool:
 class TrackerEndpoint:
     """``GET <prefix><javascript.name>`` for one browser source."""
 
-    def __init__(self, source: BrowserSourceSettings, template: str | None = None) -> None:
+    def __init__(
+        self, source: BrowserSourceSettings, template: str | None = None, http: HttpCounts | None = None
+    ) -> None:
+        self._count = (http or HttpCounts()).add
+        self._path = source.prefix + source.javascript.name
         if template is None:
             template = load_template(source.javascript.debug)
         self.body = render(template, tracker_config(source))
@@ -134,6 +139,7 @@ class TrackerEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]
         if method not in ("GET", "HEAD"):
+            self._count(self._path, 405)
             await method_not_allowed(send, method, "GET")
             return
         if_none_match = b""
@@ -145,8 +151,10 @@ class TrackerEndpoint:
                 if_none_match = value
         etag, start, body, not_modified = self._gzip if use_gzip and self._gzip else self._plain
         if if_none_match and etag_matches(if_none_match, etag):
+            self._count(self._path, 304)
             await send(not_modified)
             await send({"type": "http.response.body", "body": b""})
             return
+        self._count(self._path, 200)
         await send(start)
         await send(body if method == "GET" else {"type": "http.response.body", "body": b""})
