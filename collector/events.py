@@ -66,6 +66,8 @@ class DivolteEvent:
     """JSON events: the ``parameters`` value as parsed JSON."""
     duplicate: bool = False
     """Set by the duplicate memory before mapping."""
+    geo_address: str | None = None
+    """The full client address for ``ip2geo()`` when ``remote_host`` was anonymised (privacy settings)."""
     memo: dict[str, Any] = field(default_factory=dict)
     """Per-event memo of expensive derived values (user agent, decoded parameters, …)."""
 

@@ -94,7 +94,7 @@ class CollectorMetrics:
         dropped = _counter("events_dropped", "Events lost, by reason.", ["reason"])
         dropped.add_metric(["intake_full"], intake.dropped)
         counts = processor.dropped.copy()
-        for reason in sorted(set(BROWSER_DROP_REASONS) | set(JSON_DROP_REASONS) | set(counts)):
+        for reason in sorted({*BROWSER_DROP_REASONS, *JSON_DROP_REASONS, "privacy_opt_out", *counts}):
             dropped.add_metric([reason], counts.get(reason, 0))
         dropped.add_metric(["mapping_error"], sum(processor.mapping_errors.copy().values()))
         yield dropped

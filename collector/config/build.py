@@ -20,6 +20,7 @@ from collector.config.settings import (
     MapperSettings,
     MappingSettings,
     MetricsSettings,
+    PrivacySettings,
     ServerSettings,
     Settings,
     SinkSettings,
@@ -69,6 +70,19 @@ def _global(section: Section, env: Mapping[str, str]) -> GlobalSettings:
         gcps=_sink_type(section.section("gcps"), defaults.gcps, extra="project_id", env=env),
         s3=_sink_type(section.section("s3"), defaults.s3),
         metrics=_metrics(section.section("metrics")),
+        privacy=_privacy(section.section("privacy")),
+    )
+    section.finish()
+    return result
+
+
+def _privacy(section: Section) -> PrivacySettings:
+    d = PrivacySettings()
+    result = PrivacySettings(
+        anonymise_ip=section.boolean("anonymise_ip", d.anonymise_ip),
+        ip2geo_uses_full_ip=section.boolean("ip2geo_uses_full_ip", d.ip2geo_uses_full_ip),
+        honour_gpc=section.boolean("honour_gpc", d.honour_gpc),
+        honour_dnt=section.boolean("honour_dnt", d.honour_dnt),
     )
     section.finish()
     return result

@@ -80,6 +80,16 @@ class KafkaGlobalSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class PrivacySettings:
+    """An addition: ``divolte.global.privacy`` (see ``collector.enrich.privacy``); everything off by default."""
+
+    anonymise_ip: bool = False
+    ip2geo_uses_full_ip: bool = True
+    honour_gpc: bool = False
+    honour_dnt: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class MetricsSettings:
     """An addition: ``divolte.global.metrics``, Prometheus metrics (Divolte has none)."""
 
@@ -99,6 +109,7 @@ class GlobalSettings:
     s3: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(enabled=True))
     """An addition: ``divolte.global.s3`` for S3 sinks (enabled by default: a sink is opt-in anyway)."""
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
 
 
 # --- sources -----------------------------------------------------------------------------------------

@@ -405,7 +405,7 @@ class Vocabulary:
                 "ip2geo() needs a GeoIP database: set divolte.global.mapper.ip2geo_database to a City .mmdb file."
             )
         if address is None:
-            return GeoProducer(GEO, "ip2geo()", lambda e: geo.lookup(e.remote_host), memoise=True)
+            return GeoProducer(GEO, "ip2geo()", lambda e: geo.lookup(e.geo_address or e.remote_host), memoise=True)
         fn = _string(address, "ip2geo(...)").fn
         return GeoProducer(GEO, f"ip2geo({address.describe})", lambda e: _apply(geo.lookup, fn(e)), memoise=True)
 

@@ -19,8 +19,9 @@ import logging
 import time
 from collections.abc import Callable
 
-from collector.config.settings import BrowserSourceSettings, Settings
+from collector.config.settings import BrowserSourceSettings, PrivacySettings, Settings
 from collector.enrich.dedup import DuplicateMemory, affinity_hash
+from collector.enrich.privacy import anonymise_address, opted_out
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
 from collector.pipeline.intake import Intake
@@ -68,6 +69,9 @@ class Processor:
         self._error_log = RateLimitedLog(log, 10.0)
         self._task: asyncio.Task[None] | None = None
         self.batch_latency = LatencyHistogram()
+        privacy = settings.global_.privacy
+        active = privacy.anonymise_ip or privacy.honour_gpc or privacy.honour_dnt
+        self._privacy: PrivacySettings | None = privacy if active else None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self.run(), name="processor")
@@ -93,6 +97,21 @@ class Processor:
         for request in batch:
             self.process_one(request)
 
+    def _apply_privacy(self, event: DivolteEvent) -> bool:
+        """Anonymise the stored address; True when the event must be dropped for an opt-out signal."""
+        privacy = self._privacy
+        assert privacy is not None
+        if (privacy.honour_gpc or privacy.honour_dnt) and opted_out(
+            event.headers, gpc=privacy.honour_gpc, dnt=privacy.honour_dnt
+        ):
+            self.dropped["privacy_opt_out"] += 1
+            return True
+        if privacy.anonymise_ip:
+            if privacy.ip2geo_uses_full_ip:
+                event.geo_address = event.remote_host
+            event.remote_host = anonymise_address(event.remote_host)
+        return False
+
     def process_one(self, request: CapturedRequest) -> None:
         parser = self._parsers.get(request.source)
         if parser is None:  # pragma: no cover - sources are registered from the same settings
@@ -103,6 +122,8 @@ class Processor:
             self.dropped[exc.reason] += 1
             self._invalid_log.info("Dropping incomplete event from %s: %s (%d dropped so far).",
                                    request.peer, exc, sum(self.dropped.values()))  # fmt: skip
+            return
+        if self._privacy is not None and self._apply_privacy(event):
             return
         self.processed += 1
         memories = self._memories
