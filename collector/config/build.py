@@ -239,6 +239,7 @@ def _json(name: str, section: Section) -> JsonSourceSettings:
         event_path=section.string("event_path", d.event_path),
         party_id_parameter=section.string("party_id_parameter", d.party_id_parameter),
         maximum_body_size=section.integer("maximum_body_size", d.maximum_body_size),
+        cors_allowed_origins=section.string_list("cors_allowed_origins"),
     )
     section.finish()
     return result

@@ -274,6 +274,17 @@ class Section:
             return ()
         return tuple(dict.fromkeys(item for item in items if item is not None))
 
+    def string_list(self, name: str) -> tuple[str, ...]:
+        """An optional list of strings (``cors_allowed_origins = ["https://a.example"]``); empty when absent."""
+        value = self._get(name)
+        if value is None:
+            return ()
+        items = [_property_text(item) for item in value] if isinstance(value, list) else [None]
+        if any(item is None for item in items):
+            self.problem(name, f"expected a list of strings, found {describe(value)}")
+            return ()
+        return tuple(item for item in items if item is not None)
+
     def properties(self, name: str) -> dict[str, str] | None:
         """A free-form properties block, flattened as Divolte does: nested keys joined with ``.``, lists
         with ``,``. None when absent."""

@@ -154,6 +154,8 @@ class JsonSourceSettings:
     event_path: str = "/"
     party_id_parameter: str = "p"
     maximum_body_size: int = 4096
+    cors_allowed_origins: tuple[str, ...] = ()
+    """An addition: origins whose pages may POST events from the browser (``"*"`` for any); empty: no CORS."""
 
 
 SourceSettings = BrowserSourceSettings | JsonSourceSettings

@@ -146,8 +146,8 @@ class Processor:
             except Exception as exc:  # a mapping bug or a record its schema rejects: lose this event only
                 self.mapping_errors[route.name] += 1
                 self._error_log.warning(
-                    "Mapping '%s' failed on an event of party %s and lost it: %r (%d lost so far).",
-                    route.name, event.party_id, exc, self.mapping_errors[route.name],
+                    "Mapping '%s' failed on an event of source '%s' and lost it: %r (%d lost so far).",
+                    route.name, event.source, exc, self.mapping_errors[route.name],
                 )  # fmt: skip
                 continue
             encoded = EncodedRecord(event.party_id, event.timestamp, payload)

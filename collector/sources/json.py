@@ -7,6 +7,9 @@ Divolte allocates); 400 for an empty body, a body shorter than its ``Content-Len
 invalid party id; otherwise 204, and the raw body is queued. A body that turns out not to be a valid event
 is dropped and counted later, after the 204, as in Divolte.
 
+CORS (an addition, off by default): with ``cors_allowed_origins`` set, a browser page of an allowed origin
+may POST events directly; its preflight ``OPTIONS`` is answered 204, and every answer names the origin.
+
 Deliberate difference: ``application/json`` with parameters (``; charset=utf-8``, what most HTTP clients
 send) is accepted; Divolte answers 415. Bodies longer than their ``Content-Length`` cannot be told apart
 from a second pipelined request in HTTP/1.1: the extra bytes are refused by the HTTP parser with 400.
@@ -26,6 +29,16 @@ from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send,
 from collector.stats import HttpCounts
 
 CHUNK = 4096
+_PREFLIGHT = [
+    (b"access-control-allow-methods", b"POST"),
+    (b"access-control-allow-headers", b"Content-Type"),
+    (b"access-control-max-age", b"86400"),
+]
+
+
+def _cors_headers(origin: bytes) -> list[tuple[bytes, bytes]]:
+    # The request's own origin, never "*", so that credentialed requests work too; Vary keeps caches honest.
+    return [(b"access-control-allow-origin", origin), (b"vary", b"Origin")]
 
 
 def body_capacity(maximum_body_size: int) -> int:
@@ -52,17 +65,36 @@ class JsonEndpoint:
         self._path = path or source.event_path
         self.party_parameter = source.party_id_parameter
         self.capacity = body_capacity(source.maximum_body_size)
+        self.cors_origins = frozenset(source.cors_allowed_origins)
         self._offer = intake.offer
         self._no_content = {"type": "http.response.start", "status": 204, "headers": [SERVER_HEADER]}
         self._empty = {"type": "http.response.body", "body": b""}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allow_origin = self._allowed_origin(scope) if self.cors_origins else None
+
         async def counted(message: Message) -> None:
             if message["type"] == "http.response.start":
                 self._http.add(self._path, message["status"])
+                if allow_origin is not None:
+                    message = {**message, "headers": [*message.get("headers", []), *_cors_headers(allow_origin)]}
             await send(message)
 
+        if allow_origin is not None and scope["method"] == "OPTIONS":
+            await counted({"type": "http.response.start", "status": 204, "headers": [SERVER_HEADER, *_PREFLIGHT]})
+            await send({"type": "http.response.body", "body": b""})
+            return
         await self._handle(scope, receive, counted)
+
+    def _allowed_origin(self, scope: Scope) -> bytes | None:
+        """The ``Origin`` to allow, when the request has one this source accepts."""
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                origin: bytes = value
+                if "*" in self.cors_origins or origin.decode("latin-1") in self.cors_origins:
+                    return origin
+                return None
+        return None
 
     async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST":
