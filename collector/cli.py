@@ -1,4 +1,4 @@
-"""The ``divolte-collector`` command: ``serve`` (the default) and ``check-config``.
+"""The ``divolte-collector`` command: ``serve`` (the default), ``check-config``, ``mapping-test``, ``cat``.
 
 Configuration is found as Divolte's launcher finds it: ``--config FILE``, else
 ``$DIVOLTE_CONF_DIR/divolte-collector.conf`` if it exists, else the embedded default (a browser source,
@@ -29,7 +29,7 @@ import uvicorn
 from collector import __version__
 from collector.app import Collector, FrontDoor, build_app
 from collector.config import load
-from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, Settings
+from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, S3SinkSettings, Settings
 from collector.errors import CollectorError, ConfigError
 from collector.server import protocol_class
 
@@ -135,6 +135,11 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
                          f"published to {Path(fs.publish_dir).resolve()} "
                          f"(sync every {fs.sync_file_after_records} records or {fs.sync_file_after_duration:g} s, "
                          f"roll every {fs.roll_every:g} s)")  # fmt: skip
+        elif isinstance(sink, S3SinkSettings) and settings.global_.s3.enabled:
+            fs = sink.file_strategy
+            lines.append(f"Sink '{name}': files built in {(Path(fs.working_dir) / name).resolve()}, uploaded to "
+                         f"s3://{sink.bucket}/{sink.prefix}{sink.key_pattern} "
+                         f"(roll every {fs.roll_every:g} s, codec {fs.codec})")  # fmt: skip
     return lines
 
 
@@ -192,6 +197,12 @@ def mapping_test(args: argparse.Namespace) -> int:
     return 0
 
 
+def cat(args: argparse.Namespace) -> int:
+    from collector.tools.cat import main as cat_main
+
+    return cat_main(args.files, count=args.count, schema=args.schema, endpoint=args.endpoint, region=args.region)
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="divolte-collector", description="Clickstream collector, Divolte-compatible.")
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -211,6 +222,12 @@ def parser() -> argparse.ArgumentParser:
     tester.add_argument("--event", help="map this JSON event description and print the record, then exit")
     tester.add_argument("--host", default="127.0.0.1")
     tester.add_argument("--port", type=int, default=8390)
+    reader = commands.add_parser("cat", help="print Avro container files (local, .partial, s3://) as JSON lines")
+    reader.add_argument("files", nargs="+", metavar="FILE", help="a path, s3://bucket/key, or s3://bucket/prefix/")
+    reader.add_argument("--schema", help="read with this reader schema (.avsc), by Avro schema resolution")
+    reader.add_argument("--count", action="store_true", help="print only the number of records")
+    reader.add_argument("--endpoint", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
+    reader.add_argument("--region", help="S3 region (default: $AWS_REGION)")
     return root
 
 
@@ -222,6 +239,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(args)
         if args.command == "mapping-test":
             return mapping_test(args)
+        if args.command == "cat":
+            return cat(args)
         return serve(args)
     except ConfigError as exc:
         print("Configuration error:" if len(exc.problems) == 1 else

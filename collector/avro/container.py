@@ -7,17 +7,47 @@ every record twice (once for Kafka, once for files); this writer takes the bytes
 Layout (Avro 1.x specification, "Object Container Files"): magic ``Obj\\x01``, a metadata map
 (``avro.schema``, ``avro.codec``), a 16-byte random sync marker; then blocks of
 ``<count: long><size: long><data><sync marker>``.
+
+Codecs, with the specification's names: ``null`` (Divolte's, uncompressed), ``deflate`` (raw RFC 1951 data,
+no zlib header), ``snappy`` (raw snappy data followed by the 4-byte big-endian CRC-32 of the *uncompressed*
+data) and ``zstandard`` (one zstd frame). ``size`` is always the size of the compressed data, so the block
+boundaries (and so ``complete_prefix``) never depend on the codec.
 """
 
 from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
+import cramjam
+
 MAGIC = b"Obj\x01"
-SUPPORTED_CODECS = ("null", "deflate")
+ZSTANDARD_LEVEL = 3
+"""zstd's own default level: most of the ratio of higher levels at a fraction of their cost."""
+
+
+def _deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as the Avro spec requires
+    return compressor.compress(data) + compressor.flush()
+
+
+def _snappy(data: bytes) -> bytes:
+    return bytes(cramjam.snappy.compress_raw(data)) + zlib.crc32(data).to_bytes(4, "big")
+
+
+def _zstandard(data: bytes) -> bytes:
+    return bytes(cramjam.zstd.compress(data, level=ZSTANDARD_LEVEL))
+
+
+COMPRESSORS: dict[str, Callable[[bytes], bytes] | None] = {
+    "null": None,
+    "deflate": _deflate,
+    "snappy": _snappy,
+    "zstandard": _zstandard,
+}
+SUPPORTED_CODECS = tuple(COMPRESSORS)
 
 
 def encode_long(value: int) -> bytes:
@@ -50,9 +80,9 @@ def header(schema_json: str, sync_marker: bytes, codec: str = "null") -> bytes:
 def block(datums: list[bytes], sync_marker: bytes, codec: str = "null") -> bytes:
     """One data block holding ``datums`` (each an encoded record), followed by the sync marker."""
     data = b"".join(datums)
-    if codec == "deflate":
-        compressor = zlib.compressobj(6, zlib.DEFLATED, -15)  # raw deflate, as the Avro spec requires
-        data = compressor.compress(data) + compressor.flush()
+    compress = COMPRESSORS[codec]
+    if compress is not None:
+        data = compress(data)
     return encode_long(len(datums)) + encode_long(len(data)) + data + sync_marker
 
 

@@ -1,5 +1,7 @@
 """Build one ``divolte.sinks.<name>`` entry of each sink type, with Divolte's per-type defaults.
 
+Additions to Divolte's keys: ``file_strategy.codec`` (file and S3 sinks) and the ``s3`` sink type.
+
 The Google sinks' retry settings keep Divolte's quirks: Cloud Storage's ``jitter_delay`` defaults to one
 second only when no ``jitter_factor`` is given (setting both is refused by ``rules``), and Pub/Sub's
 ``max_rpc_timeout`` defaults to whatever ``initial_rpc_timeout`` is.
@@ -17,11 +19,14 @@ from collector.config.settings import (
     HdfsSinkSettings,
     KafkaSinkSettings,
     RetrySettings,
+    S3SinkSettings,
     SinkSettings,
 )
 
-SINK_TYPES = ("hdfs", "gcs", "kafka", "gcps")
+SINK_TYPES = ("hdfs", "gcs", "kafka", "gcps", "s3")
 KAFKA_MODES = ("naked", "confluent")
+CODECS = ("null", "deflate", "snappy", "zstandard")
+Codec = Literal["null", "deflate", "snappy", "zstandard"]
 LONG_MAX = 2**63 - 1
 
 
@@ -43,6 +48,8 @@ def sink(kind: str, name: str, section: Section) -> SinkSettings | None:
         built = _gcs(name, section)
     elif kind == "kafka":
         built = _kafka(name, section)
+    elif kind == "s3":
+        built = _s3(name, section)
     else:
         built = _gcps(name, section)
     section.finish()
@@ -66,6 +73,37 @@ def _gcs(name: str, section: Section) -> GcsSinkSettings | None:
         section.problem("bucket", 'missing; name the Cloud Storage bucket, e.g. bucket = "gs://bucket/folder"')
         return None
     return GcsSinkSettings(name=name, bucket=bucket, file_strategy=file_strategy, retry_settings=retry_settings)
+
+
+def _s3(name: str, section: Section) -> S3SinkSettings | None:
+    d = S3SinkSettings(name=name, bucket="")
+    bucket = section.optional_string("bucket")
+    prefix = section.string("prefix", d.prefix).strip("/")
+    key_pattern = section.string("key_pattern", d.key_pattern)
+    region = section.optional_string("region")
+    endpoint = section.optional_string("endpoint")
+    file_strategy = _file_strategy(section.section("file_strategy"), publish_dir=False)
+    retry = section.section("retry_settings")
+    retry_settings = RetrySettings(
+        initial_retry_delay=retry.duration("initial_retry_delay", d.retry_settings.initial_retry_delay),
+        retry_delay_multiplier=retry.number("retry_delay_multiplier", d.retry_settings.retry_delay_multiplier,
+                                            minimum=1.0),
+        max_retry_delay=retry.duration("max_retry_delay", d.retry_settings.max_retry_delay),
+    )  # fmt: skip
+    retry.finish()
+    if not bucket:
+        section.problem("bucket", 'missing; name the S3 bucket, e.g. bucket = "my-clickstream"')
+        return None
+    return S3SinkSettings(
+        name=name,
+        bucket=bucket,
+        prefix=prefix + "/" if prefix else "",
+        key_pattern=key_pattern,
+        region=region,
+        endpoint=endpoint,
+        file_strategy=file_strategy,
+        retry_settings=retry_settings,
+    )
 
 
 def _kafka(name: str, section: Section) -> KafkaSinkSettings:
@@ -92,14 +130,16 @@ def _gcps(name: str, section: Section) -> GcpsSinkSettings:
     )
 
 
-def _file_strategy(section: Section) -> FileStrategySettings:
+def _file_strategy(section: Section, *, publish_dir: bool = True) -> FileStrategySettings:
+    """``file_strategy``; without ``publish_dir`` for S3 sinks, whose files are published to the bucket."""
     d = FileStrategySettings()
     result = FileStrategySettings(
         roll_every=section.duration("roll_every", d.roll_every),
         sync_file_after_records=section.integer("sync_file_after_records", d.sync_file_after_records),
         sync_file_after_duration=section.duration("sync_file_after_duration", d.sync_file_after_duration),
         working_dir=section.string("working_dir", d.working_dir),
-        publish_dir=section.string("publish_dir", d.publish_dir),
+        publish_dir=section.string("publish_dir", d.publish_dir) if publish_dir else d.publish_dir,
+        codec=cast(Codec, section.choice("codec", d.codec, CODECS)),
     )
     section.finish()
     return result

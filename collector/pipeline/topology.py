@@ -12,7 +12,7 @@ from pathlib import Path
 
 from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import Schema, default_schema, load_schema
-from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, Settings
+from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, S3SinkSettings, Settings
 from collector.errors import ConfigError, MappingError
 from collector.mapping.base import RecordMapping
 from collector.mapping.compile import load_mapping
@@ -22,6 +22,7 @@ from collector.sinks.file import FileSink
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
+from collector.sinks.s3 import S3Sink
 from collector.sinks.spool import Spool
 
 
@@ -110,6 +111,14 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
                 problems.extend(exc.problems)
                 continue
             runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads))
+        elif isinstance(sink_settings, S3SinkSettings):
+            s3 = settings.global_.s3
+            try:
+                s3_sink = S3Sink(sink_settings, schema, s3.threads)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
+                continue
+            runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads))
         elif isinstance(sink_settings, KafkaSinkSettings):
             try:
                 producer = settings.global_.kafka.producer

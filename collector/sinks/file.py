@@ -25,6 +25,8 @@ which is everything synced, and published; so a crash loses at most what was not
 sibling process sharing the directory keeps its locks, so its open files are never taken.
 
 Blocking file work (write + fsync, rename) runs in a worker thread so it never stalls the event loop.
+
+Blocks are compressed with ``file_strategy.codec`` (an addition; Divolte's files are always ``null``).
 """
 
 from __future__ import annotations
@@ -154,7 +156,7 @@ class FileSink:
                 log.error("File sink '%s': could not recover %s: %s", self.name, partial, exc)
                 continue
             recovered.append(target)
-            self.published.append(target)
+            self._on_published(target)
             log.warning(
                 "File sink '%s': recovered %s left by an earlier process (%d records up to its last sync).",
                 self.name, target, records,
@@ -205,6 +207,11 @@ class FileSink:
 
     # -- internals -----------------------------------------------------------------------------------
 
+    def _on_published(self, target: Path) -> None:
+        """A complete file is in the publish directory. Runs in a worker thread; subclasses (the S3 sink)
+        extend it to hand the file on."""
+        self.published.append(target)
+
     @staticmethod
     async def _run(func: object, shard: _Shard) -> None:
         await asyncio.to_thread(func, shard)  # type: ignore[arg-type]
@@ -231,7 +238,7 @@ class FileSink:
         handle = open(partial, "xb")  # noqa: SIM115 - the file stays open across calls until published
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # "in use": recovery in other processes skips it
-            writer = ContainerWriter(handle, self.schema.json)
+            writer = ContainerWriter(handle, self.schema.json, self.strategy.codec)
             handle.flush()
             os.fsync(handle.fileno())
         except OSError:
@@ -270,7 +277,7 @@ class FileSink:
         target = self.publish_dir / current.name
         os.rename(current.partial, target)
         current.handle.close()
-        self.published.append(target)
+        self._on_published(target)
         log.info("File sink '%s': published %s (%d records).", self.name, target, current.synced_records)
 
     def _abandon_blocking(self, shard: _Shard) -> None:
@@ -284,7 +291,7 @@ class FileSink:
             if current.synced_records:
                 target = self.publish_dir / current.name
                 os.rename(current.partial, target)
-                self.published.append(target)
+                self._on_published(target)
             else:
                 current.partial.unlink(missing_ok=True)
         except OSError as exc:

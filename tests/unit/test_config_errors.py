@@ -168,10 +168,10 @@ def test_bad_durations(tmp_path: Path, value: str, problem: str) -> None:
         ("divolte.global.mapper.user_agent_parser.type = bogus",
          'divolte.global.mapper.user_agent_parser.type: "bogus" is not one of: non_updating, online_updating, '
          "caching_and_updating"),
-        ("divolte.sinks.s.type = s3", 'divolte.sinks.s.type: "s3" is not one of: hdfs, gcs, kafka, gcps'),
-        ("divolte.sinks.s.type = HDFS", 'divolte.sinks.s.type: "HDFS" is not one of: hdfs, gcs, kafka, gcps'),
+        ("divolte.sinks.s.type = blob", 'divolte.sinks.s.type: "blob" is not one of: hdfs, gcs, kafka, gcps, s3'),
+        ("divolte.sinks.s.type = HDFS", 'divolte.sinks.s.type: "HDFS" is not one of: hdfs, gcs, kafka, gcps, s3'),
         ("divolte.sinks.s.topic = x", "divolte.sinks.s.type: missing; set the type of this entry to one of: hdfs, "
-         "gcs, kafka, gcps"),
+         "gcs, kafka, gcps, s3"),
         ("divolte.sinks.k { type = kafka, mode = avro }",
          'divolte.sinks.k.mode: "avro" is not one of: naked, confluent'),
         ("divolte.sources.s.type = mobile", 'divolte.sources.s.type: "mobile" is not one of: browser, json'),
@@ -184,8 +184,8 @@ def test_enum_values_list_what_is_allowed(tmp_path: Path, text: str, problem: st
 
 
 def test_broken_entry_is_not_also_reported_as_undefined(tmp_path: Path) -> None:
-    found = problems(tmp_path, "divolte.sinks.s.type = s3\ndivolte.mappings.m { sources = [browser], sinks = [s] }")
-    assert found == ['divolte.sinks.s.type: "s3" is not one of: hdfs, gcs, kafka, gcps']
+    found = problems(tmp_path, "divolte.sinks.s.type = blob\ndivolte.mappings.m { sources = [browser], sinks = [s] }")
+    assert found == ['divolte.sinks.s.type: "blob" is not one of: hdfs, gcs, kafka, gcps, s3']
 
 
 # --- properties, prefixes, names -----------------------------------------------------------------------
