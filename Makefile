@@ -37,6 +37,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+## bench: throughput and latency against nginx and an empty ASGI app (wrk + nginx from apt; ~7 min).
+## BENCH_ARGS=--quick for a 2-minute smoke run; --soak 5, --kafka HOST:PORT: see benchmarks/bench.py.
+bench: $(VENV)/.bench-stamp
+	$(PY) -m benchmarks.bench $(BENCH_ARGS)
+
+$(VENV)/.bench-stamp: $(STAMP) pyproject.toml
+	$(PY) -m pip install --quiet -e '.[bench]'
+	touch $@
+
 ## kafka: a Kafka 4.x broker (KRaft) on 127.0.0.1:9092 with topic `divolte` (3 partitions), until Ctrl-C.
 kafka: $(STAMP)
 	$(PY) -m tests.kafka.broker run --port 9092 --topic divolte:3

@@ -25,7 +25,7 @@ from collector.enrich.privacy import anonymise_address, opted_out
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
 from collector.pipeline.intake import Intake
-from collector.pipeline.topology import Topology
+from collector.pipeline.topology import MappingRoute, Topology
 from collector.protocol.browser_event import parse_browser_event
 from collector.protocol.json_event import parse_json_event
 from collector.ratelimit import RateLimitedLog
@@ -38,6 +38,24 @@ BATCH_SIZE = 256
 never delays the replies the event loop owes to waiting clients."""
 
 Parser = Callable[[CapturedRequest], DivolteEvent]
+
+
+def _map_encode(route: MappingRoute) -> Callable[[DivolteEvent], bytes | None]:
+    """The route's mapping and encoding as one step: event in, Avro bytes (or ``None``: discarded) out.
+
+    A mapping that can write its record's bytes itself (``map_encoded``: the built-in default mapping) is
+    used as is, which is ~5× faster than a record dict through fastavro; any other maps, then encodes.
+    """
+    direct: Callable[[DivolteEvent], bytes | None] | None = getattr(route.mapping, "map_encoded", None)
+    if direct is not None:
+        return direct
+    mapping, encoder = route.mapping, route.encoder
+
+    def map_then_encode(event: DivolteEvent) -> bytes | None:
+        record = mapping.map(event)
+        return None if record is None else encoder.encode(record)
+
+    return map_then_encode
 
 
 class Processor:
@@ -59,6 +77,7 @@ class Processor:
                 self._parsers[name] = functools.partial(
                     parse_json_event, party_id_parameter=source.party_id_parameter, use_x_forwarded_for=use_xff
                 )
+        self._map_encode = {route.name: _map_encode(route) for routes in topology.routes.values() for route in routes}
         self.processed = 0
         self.duplicates = 0
         self.corrupt = 0
@@ -138,11 +157,10 @@ class Processor:
                 self.discarded[route.name] += 1
                 continue
             try:
-                record = route.mapping.map(event)
-                if record is None:
+                payload = self._map_encode[route.name](event)
+                if payload is None:
                     self.discarded[route.name] += 1
                     continue
-                payload = route.encoder.encode(record)
             except Exception as exc:  # a mapping bug or a record its schema rejects: lose this event only
                 self.mapping_errors[route.name] += 1
                 self._error_log.warning(

@@ -10,6 +10,8 @@ ints (a fractional device pixel ratio arrives as ``1.i``) are simply absent.
 
 from __future__ import annotations
 
+import functools
+
 from collector.enrich.forwarded import java_host_string, peer_from_forwarded_for
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent
@@ -34,6 +36,18 @@ DROP_REASONS = (
 """Every ``IncompleteRequest.reason`` this module raises, so metrics can create their labels up front."""
 
 _TRUE = "t"
+_FORWARDED_FOR = b"x-forwarded-for"
+
+
+@functools.lru_cache(maxsize=8192)
+def _forwarded_remote_host(forwarded_for: bytes, peer: str) -> str:
+    """The remote host for one ``X-Forwarded-For`` value, memoised.
+
+    Validating an address with ``ipaddress`` costs ~2 µs, a tenth of parsing the whole event; a visitor
+    sends many events from one address and a load balancer has few addresses of its own, so recent
+    (value, peer) pairs answer from the cache. The function is pure, so the cache changes nothing else.
+    """
+    return peer_from_forwarded_for(((_FORWARDED_FOR, forwarded_for),), peer)
 
 
 def _first(params: dict[str, list[str]], key: str) -> str | None:
@@ -82,10 +96,15 @@ def parse_browser_event(request: CapturedRequest, *, use_x_forwarded_for: bool) 
         raise IncompleteRequest("invalid_client_timestamp", "'c' is not a base-36 long")
     # After the required checks (which Divolte makes after it) so a dropped event costs no hashing.
     corrupt = not is_checksum_correct(params)
+    forwarded_for = None
     if use_x_forwarded_for:
-        remote_host = peer_from_forwarded_for(request.headers, request.peer)
-    else:
+        for name, value in request.headers:
+            if name == _FORWARDED_FOR:
+                forwarded_for = value  # the last header counts, as in peer_from_forwarded_for
+    if forwarded_for is None:
         remote_host = java_host_string(request.peer)
+    else:
+        remote_host = _forwarded_remote_host(forwarded_for, request.peer)
     return DivolteEvent(
         source=request.source,
         event_source=EVENT_SOURCE,

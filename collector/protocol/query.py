@@ -12,8 +12,12 @@ This runs once per event, so it is written for speed (see ``benchmarks/micro_que
 
 * the query is turned into text once with Latin-1, which maps each byte to one character at C speed, and
   split once; a per-item ``bytes.decode("utf-8")`` cost more than the whole rest of the work;
-* only components holding ``%`` or ``+`` are unescaped; an escape becomes the Latin-1 character of its
-  byte, so a component's bytes are recovered exactly with ``encode("latin-1")`` and decoded as UTF-8 only
+* every key and value that needs unescaping is unescaped in one C call: they are joined with NUL (which
+  cannot occur in a request line), ``%XX`` becomes ``\\xXX`` and the ``unicode_escape`` codec turns each into
+  the Latin-1 character of its byte, or fails on a malformed escape. That is ~2× faster than splitting every
+  component on ``%`` in Python (the form still used when the query holds a NUL, ``%00`` or a backslash,
+  which would confuse it);
+* a component's bytes are then recovered exactly with ``encode("latin-1")`` and decoded as UTF-8 only
   when it holds a non-ASCII character (an escaped or a raw byte ≥ 0x80);
 * ``urllib.parse`` is not used: it unescapes every component and silently keeps malformed escapes.
 """
@@ -53,6 +57,21 @@ def _unescape(raw: str) -> str:
     return decoded if decoded.isascii() else _from_bytes(decoded)
 
 
+def _unescape_joined(components: list[str]) -> list[str]:
+    """Unescape every component at once (see the module docstring); the caller ruled out NUL, ``%00``, ``\\``."""
+    joined = "\x00".join(components)
+    if "+" in joined:
+        joined = joined.replace("+", " ")
+    try:
+        joined = joined.replace("%", "\\x").encode("latin-1").decode("unicode_escape")
+    except UnicodeDecodeError:
+        raise IncompleteRequest("malformed_query", "bad percent escape") from None
+    decoded = joined.split("\x00")
+    if joined.isascii():
+        return decoded
+    return [part if part.isascii() else _from_bytes(part) for part in decoded]
+
+
 def decode_query(query: bytes) -> dict[str, list[str]]:
     """Decode a raw query string into ``{key: [values in arrival order]}``.
 
@@ -63,20 +82,26 @@ def decode_query(query: bytes) -> dict[str, list[str]]:
     items = text.split("&")
     if len(items) > MAX_PARAMETERS and sum(1 for item in items if item) > MAX_PARAMETERS:
         raise IncompleteRequest("too_many_parameters", f"more than {MAX_PARAMETERS} parameters")
-    all_ascii = text.isascii()
-    params: dict[str, list[str]] = {}
+    components: list[str] = []  # key, value, key, value, …
+    append = components.append
     for item in items:
-        if not item:
-            continue
-        key, _, value = item.partition("=")
-        if "%" in item or "+" in item:
-            key = _unescape(key)
-            value = _unescape(value)
-        elif not all_ascii and not item.isascii():
-            key = _from_bytes(key)
-            value = _from_bytes(value)
-        if key in params:
-            params[key].append(value)
+        if item:
+            key, _, value = item.partition("=")
+            append(key)
+            append(value)
+    if "%" in text or "+" in text:
+        if "\x00" in text or "%00" in text or "\\" in text:
+            components = [_unescape(component) for component in components]
         else:
+            components = _unescape_joined(components)
+    elif not text.isascii():
+        components = [part if part.isascii() else _from_bytes(part) for part in components]
+    params: dict[str, list[str]] = {}
+    pairs = iter(components)
+    for key, value in zip(pairs, pairs, strict=True):
+        values = params.get(key)
+        if values is None:
             params[key] = [value]
+        else:
+            values.append(value)
     return params

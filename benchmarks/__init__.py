@@ -1,0 +1,1 @@
+"""Load benchmarks (``make bench``): corpus generator, reference servers, wrk driver, reports."""
