@@ -11,7 +11,8 @@ error with the backlog (files and bytes waiting) and retried with backoff (``ret
 as it takes; records keep flowing into local files meanwhile, so an outage of S3 costs local disk, not
 records. Files in the upload directory when the collector starts (an outage that outlived the process, or
 a crash) are uploaded first, oldest first, and ``.partial`` files a crash left are cut to their last
-complete block and uploaded too. The backlog is ``backlog_files``/``backlog_bytes``. Uploads run on the
+complete block and uploaded too. For metrics: ``backlog_files``/``backlog_bytes`` (waiting on local disk),
+``uploaded_files``/``uploaded_bytes`` and ``failed_uploads`` (attempts, each retried). Uploads run on the
 event loop through obstore's async API (the transfer itself runs in obstore's Rust runtime).
 
 A sink's local directory belongs to one process at a time for writing; a file being uploaded is locked, so a
@@ -21,6 +22,7 @@ second process sharing the directory skips it.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import fcntl
 import logging
@@ -81,8 +83,10 @@ class S3Sink(FileSink):
         self.settings = settings
         self.upload_dir = local / "upload"
         self.store = store or open_store(settings.bucket, region=settings.region, endpoint=settings.endpoint)
-        self.uploaded: list[str] = []
-        """Keys uploaded by this process, oldest first."""
+        self.uploaded_files = 0
+        self.uploaded_bytes = 0
+        self.recent_uploads: collections.deque[str] = collections.deque(maxlen=100)
+        """The keys of the last uploads of this process, oldest first."""
         self.failed_uploads = 0
         """Upload attempts that failed, in all (each is retried)."""
         self._failing = False
@@ -220,7 +224,9 @@ class S3Sink(FileSink):
             await asyncio.to_thread(path.unlink, missing_ok=True)  # confirmed: the bucket has it
         finally:
             lock.close()
-        self.uploaded.append(key)
+        self.uploaded_files += 1
+        self.uploaded_bytes += size
+        self.recent_uploads.append(key)
         if self._failing:
             log.info("S3 sink '%s': uploads work again (%d failed attempts so far).", self.name, self.failed_uploads)
             self._failing = False

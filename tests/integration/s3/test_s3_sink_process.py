@@ -45,7 +45,9 @@ async def test_a_large_file_goes_up_in_parts(moto: MotoServer, tmp_path: Path) -
     await sink.start()
     await sink.write_batch(blobs(0, 200, 100_000))  # 20 MB: three parts of 8 MiB
     await sink.aclose()
-    (key,) = sink.uploaded
+    (key,) = sink.recent_uploads
+    assert (sink.uploaded_files, sink.failed_uploads) == (1, 0)
+    assert sink.uploaded_bytes > 2 * MULTIPART_CHUNK_BYTES
     head = moto.client().head_object(Bucket="blobs", Key=key)
     assert head["ContentLength"] > 2 * MULTIPART_CHUNK_BYTES
     assert head["ETag"].endswith('-3"')  # S3's mark of a multipart upload: the number of parts
