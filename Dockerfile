@@ -6,6 +6,8 @@ RUN useradd --create-home --uid 10001 divolte
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY collector ./collector
+# collector/resources/divolte.js links to the tracker's source in static/.
+COPY static/divolte.js ./static/divolte.js
 RUN pip install --no-cache-dir . && mkdir -p /etc/divolte /data && chown divolte /data
 
 USER divolte

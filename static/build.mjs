@@ -20,8 +20,8 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
 const sourcePath = join(here, 'divolte.js');
 const outputPath = join(root, 'collector', 'resources', 'divolte.min.js');
-// Served instead of the minified file when a source sets javascript.debug = true (readable, same behaviour).
-const debugPath = join(root, 'collector', 'resources', 'divolte.js');
+// Served instead of the minified file when a source sets javascript.debug = true: a symbolic link to the
+// source itself (one copy in git; packaging copies the file it points to).
 const defaults = JSON.parse(readFileSync(join(here, 'divolte.config.defaults.json'), 'utf8'));
 
 export const TERSER_OPTIONS = {
@@ -65,7 +65,7 @@ async function main() {
 
   if (process.argv.includes('--check')) {
     const stale = (path, expected) => !existsSync(path) || readFileSync(path, 'utf8') !== expected;
-    if (stale(outputPath, minified) || stale(debugPath, source)) {
+    if (stale(outputPath, minified)) {
       console.error(`${relativeOut} is stale: run npm run build`);
       process.exit(1);
     }
@@ -74,7 +74,6 @@ async function main() {
   }
 
   writeFileSync(outputPath, minified);
-  writeFileSync(debugPath, source);
   const served = Buffer.from(injectConfig(minified, defaults));
   const size = (n) => `${n.toLocaleString('en')} bytes`;
   console.log(`wrote ${relativeOut}`);

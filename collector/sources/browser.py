@@ -9,12 +9,10 @@ ETag, or 405 for another method), as Divolte answers. Response headers and bodie
 from __future__ import annotations
 
 import asyncio
-import time
 from importlib import resources
 
-from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
-from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, etag_matches, method_not_allowed
+from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, capture, etag_matches, method_not_allowed
 from collector.stats import HttpCounts
 
 PIXEL = resources.files("collector.resources").joinpath("transparent1x1.gif").read_bytes()
@@ -59,16 +57,7 @@ class PixelEndpoint:
                 await send(self._not_modified)
                 await send(self._empty)
                 return
-        client = scope.get("client")
-        self._offer(
-            CapturedRequest(
-                self.source,
-                scope["query_string"],
-                tuple(headers),
-                client[0] if client else "",
-                time.time_ns() // 1_000_000,
-            )
-        )
+        self._offer(capture(self.source, scope))
         if self._delay:
             await asyncio.sleep(self._delay)
         self._count(self._path, 200)

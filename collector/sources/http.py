@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from collector.events import CapturedRequest
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -24,6 +27,19 @@ async def send_text(send: Send, status: int, text: str, extra: list[tuple[bytes,
 async def method_not_allowed(send: Send, method: str, allowed: str) -> None:
     """Divolte's (Undertow's) 405: ``Allow`` names the one method, the body says which was refused."""
     await send_text(send, 405, f"HTTP method {method} not allowed.", [(b"allow", allowed.encode())])
+
+
+def capture(source: str, scope: Scope, body: bytes = b"") -> CapturedRequest:
+    """The raw request as the pipeline keeps it: query bytes, headers, peer, receive time (no parsing)."""
+    client = scope.get("client")
+    return CapturedRequest(
+        source,
+        scope["query_string"],
+        tuple(scope["headers"]),
+        client[0] if client else "",
+        time.time_ns() // 1_000_000,
+        body,
+    )
 
 
 def etag_matches(if_none_match: bytes, etag: bytes) -> bool:

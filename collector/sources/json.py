@@ -17,15 +17,21 @@ from a second pipelined request in HTTP/1.1: the extra bytes are refused by the 
 
 from __future__ import annotations
 
-import time
-
 from collector.config.settings import JsonSourceSettings
 from collector.errors import IncompleteRequest
-from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
 from collector.protocol import identifiers
 from collector.protocol.query import decode_query
-from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send, method_not_allowed, send_text
+from collector.sources.http import (
+    SERVER_HEADER,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    capture,
+    method_not_allowed,
+    send_text,
+)
 from collector.stats import HttpCounts
 
 CHUNK = 4096
@@ -130,17 +136,7 @@ class JsonEndpoint:
                 send, 400, f"Query parameter '{self.party_parameter}' must be a Divolte party id (0:<ts36>:<id>)."
             )
             return
-        client = scope.get("client")
-        self._offer(
-            CapturedRequest(
-                self.source,
-                scope["query_string"],
-                tuple(scope["headers"]),
-                client[0] if client else "",
-                time.time_ns() // 1_000_000,
-                bytes(body),
-            )
-        )
+        self._offer(capture(self.source, scope, bytes(body)))
         await send(self._no_content)
         await send(self._empty)
 

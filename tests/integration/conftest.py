@@ -24,6 +24,21 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def status_line(port: int, request: bytes, *, half_close: bool = False, timeout: float = 10.0) -> bytes:
+    """Send raw bytes (no client-side validation) and return the response's status line (b"" if none came)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
+        sock.sendall(request)
+        if half_close:
+            sock.shutdown(socket.SHUT_WR)
+        data = b""
+        while b"\r\n" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
 @dataclass
 class RunningCollector:
     process: subprocess.Popen[bytes]

@@ -6,32 +6,18 @@ After all of them, the process is still serving and a valid event sent last is r
 from __future__ import annotations
 
 import signal
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
+from tests.integration.conftest import StartCollector, status_line
 from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, file_sink_config, read_published
 
 pytestmark = pytest.mark.integration
 
 VALID = checksum_case("sentinel")["query"]
 REQUIRED = "p=0%3Ai1t84hgy%3Aparty&s=0%3Ai1t84hgy%3Asession&v=0%3ApageView&e=0%3AeventId&c=i1t8q2b6&n=f&f=f"
-
-
-def raw_request(port: int, request: bytes) -> bytes:
-    """Send bytes as they are (no client-side validation) and return the status line."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        data = b""
-        while b"\r\n" not in data:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return data.split(b"\r\n", 1)[0]
 
 
 # (name, query, what the record shows: None = dropped, else (field, value) to check)
@@ -86,8 +72,8 @@ def test_bad_inputs_never_5xx_and_valid_events_still_flow(start_collector: Start
         + b"".join(b"X-H%d: v\r\n" % i for i in range(1000)) + b"\r\n",
     }  # fmt: skip
     for name, request in raw_cases.items():
-        status_line = raw_request(port, request)
-        statuses[name] = int(status_line.split()[1]) if status_line.startswith(b"HTTP/1.1 ") else 0
+        line = status_line(port, request)
+        statuses[name] = int(line.split()[1]) if line.startswith(b"HTTP/1.1 ") else 0
 
     assert all(200 <= code < 500 for code in statuses.values()), statuses
     assert statuses["100 KB URL"] == 414  # divolte.global.server.max_url_length (16 KiB by default)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
+from tests.integration.conftest import StartCollector, status_line
 from tests.integration.test_end_to_end import VECTORS, read_published
 
 pytestmark = pytest.mark.integration
@@ -41,17 +40,8 @@ divolte {{
 
 def raw(port: int, request: bytes, half_close: bool = False) -> int:
     """Status of a hand-written request (chunked bodies, lying Content-Length); 0 if the server said nothing."""
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(request)
-        if half_close:
-            sock.shutdown(socket.SHUT_WR)
-        data = b""
-        while b"\r\n" not in data:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return int(data.split()[1]) if data.startswith(b"HTTP/1.1") else 0
+    line = status_line(port, request, half_close=half_close)
+    return int(line.split()[1]) if line.startswith(b"HTTP/1.1") else 0
 
 
 def post_head(path: str, extra: str) -> str:

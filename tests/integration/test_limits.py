@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
+from tests.integration.conftest import StartCollector, status_line
 from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, file_sink_config, read_published
 
 pytestmark = pytest.mark.integration
@@ -27,28 +27,16 @@ LIMITS = """
 """
 
 
-def status_of(port: int, request: bytes, timeout: float = 5.0) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(request)
-        data = b""
-        while b"\r\n" not in data:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    return data.split(b"\r\n", 1)[0]
-
-
 def test_oversized_requests_get_414_and_431(start_collector: StartCollector, tmp_path: Path) -> None:
     collector = start_collector(file_sink_config(tmp_path, LIMITS))
     port = collector.port
     long_url = f"GET /csc-event?{VALID}&pad={'a' * 3000} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
-    assert status_of(port, long_url) == b"HTTP/1.1 414 URI Too Long"
+    assert status_line(port, long_url) == b"HTTP/1.1 414 URI Too Long"
     many = b"GET /ping HTTP/1.1\r\n" + b"".join(b"X-%d: v\r\n" % i for i in range(21)) + b"\r\n"
-    assert status_of(port, many) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert status_line(port, many) == b"HTTP/1.1 431 Request Header Fields Too Large"
     big = b"GET /ping HTTP/1.1\r\nCookie: " + b"c" * 5000 + b"\r\n\r\n"
-    assert status_of(port, big) == b"HTTP/1.1 431 Request Header Fields Too Large"
-    assert status_of(port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n") == b"HTTP/1.1 200 OK"
+    assert status_line(port, big) == b"HTTP/1.1 431 Request Header Fields Too Large"
+    assert status_line(port, b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n") == b"HTTP/1.1 200 OK"
     assert collector.stop(signal.SIGTERM) == 0
 
 
