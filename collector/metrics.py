@@ -17,6 +17,8 @@ Series (all prefixed ``divolte_``):
     queue_depth{queue}, queue_capacity{queue} intake and each sink's queue
     sink_records_written_total{sink}, sink_retries_total{sink}, sink_records_lost_total{sink,reason}
     sink_healthy{sink}, spool_bytes{sink}, spool_records_total{sink,direction}
+    sink_upload_backlog_files{sink}, sink_upload_backlog_bytes{sink}, sink_uploaded_bytes_total{sink},
+    sink_failed_uploads_total{sink}           S3 sinks: files waiting on local disk, uploads
     batch_duration_seconds (histogram)        processing time of one batch of events
     sink_write_duration_seconds{sink} (histogram)
     user_agent_cache_hits_total, user_agent_cache_misses_total, user_agent_cache_entries
@@ -37,6 +39,7 @@ from prometheus_client.registry import CollectorRegistry
 from collector.protocol.browser_event import DROP_REASONS as BROWSER_DROP_REASONS
 from collector.protocol.json_event import DROP_REASONS as JSON_DROP_REASONS
 from collector.server import REFUSALS
+from collector.sinks.s3 import S3Sink
 
 if TYPE_CHECKING:
     from collector.app import Collector
@@ -118,6 +121,10 @@ class CollectorMetrics:
         latency = HistogramMetricFamily(
             PREFIX + "sink_write_duration_seconds", "Time to write one batch to a sink.", labels=["sink"]
         )
+        backlog_files = _gauge("sink_upload_backlog_files", "Complete files waiting for upload (S3).", ["sink"])
+        backlog_bytes = _gauge("sink_upload_backlog_bytes", "Local disk held by files waiting for upload.", ["sink"])
+        uploaded = _counter("sink_uploaded_bytes", "Bytes uploaded (S3).", ["sink"])
+        failed_uploads = _counter("sink_failed_uploads", "Upload attempts that failed and are retried.", ["sink"])
         for name, runner in sorted(self.collector.topology.sinks.items()):
             stats = runner.statistics()
             depth.add_metric([f"sink:{name}"], stats.queued)
@@ -133,7 +140,14 @@ class CollectorMetrics:
             spool_records.add_metric([name, "out"], stats.spool_replayed)
             histogram = runner.write_latency
             latency.add_metric([name], histogram.cumulative(), histogram.total)
+            sink = runner.sink
+            if isinstance(sink, S3Sink):
+                backlog_files.add_metric([name], sink.backlog_files)
+                backlog_bytes.add_metric([name], sink.backlog_bytes)
+                uploaded.add_metric([name], sink.uploaded_bytes)
+                failed_uploads.add_metric([name], sink.failed_uploads)
         yield from (depth, capacity, written, retries, lost, healthy, spool_bytes, spool_records, latency)
+        yield from (backlog_files, backlog_bytes, uploaded, failed_uploads)
         yield GaugeMetricFamily(
             PREFIX + "ready", "1 when /ready answers 200.", value=1.0 if self.collector.ready else 0.0
         )

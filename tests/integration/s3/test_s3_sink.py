@@ -91,6 +91,10 @@ def test_files_appear_under_hive_keys_with_their_records(
     collector = start_collector(s3_config(moto, tmp_path))
     send(collector, range(0, 100))
     wait_for(lambda: sum(event_ids(moto.objects(BUCKET)).values()) == 100, 20, "the first files", collector)
+    metrics = httpx.get(f"{collector.base_url}/metrics").text
+    uploaded = re.search(r'^divolte_sink_uploaded_bytes_total\{sink="lake"\} (\S+)$', metrics, re.MULTILINE)
+    assert uploaded and float(uploaded.group(1)) > 0, metrics
+    assert re.search(r'^divolte_sink_upload_backlog_bytes\{sink="lake"\} ', metrics, re.MULTILINE)
     send(collector, range(100, 200))
     assert collector.stop() == 0  # the open files are published and uploaded on the way out
     objects = moto.objects(BUCKET)
