@@ -203,6 +203,13 @@ def cat(args: argparse.Namespace) -> int:
     return cat_main(args.files, count=args.count, schema=args.schema, endpoint=args.endpoint, region=args.region)
 
 
+def convert_mapping(args: argparse.Namespace) -> int:
+    from collector.mapping.groovy import convert_groovy
+
+    sys.stdout.write(convert_groovy(args.file))
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="divolte-collector", description="Clickstream collector, Divolte-compatible.")
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -218,7 +225,7 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     tester = commands.add_parser("mapping-test", help="try a mapping on hand-written events")
     tester.add_argument("--schema", help="the Avro schema (.avsc); default: Divolte's DefaultEventRecord")
-    tester.add_argument("--mapping", required=True, help="the mapping file (.py)")
+    tester.add_argument("--mapping", required=True, help="the mapping file (.py, or Divolte's .groovy)")
     tester.add_argument("--event", help="map this JSON event description and print the record, then exit")
     tester.add_argument("--host", default="127.0.0.1")
     tester.add_argument("--port", type=int, default=8390)
@@ -228,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
     reader.add_argument("--count", action="store_true", help="print only the number of records")
     reader.add_argument("--endpoint", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
     reader.add_argument("--region", help="S3 region (default: $AWS_REGION)")
+    convert = commands.add_parser("convert-mapping", help="print the Python mapping equivalent to a .groovy one")
+    convert.add_argument("file", help="a Divolte mapping script (.groovy)")
     return root
 
 
@@ -239,6 +248,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(args)
         if args.command == "mapping-test":
             return mapping_test(args)
+        if args.command == "convert-mapping":
+            return convert_mapping(args)
         if args.command == "cat":
             return cat(args)
         return serve(args)

@@ -38,9 +38,11 @@ class Where:
 
     file: str
     line: int
+    column: int = 0
+    """1-based, where the mapping's language reports one (Groovy mappings); 0 when unknown."""
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}"
+        return f"{self.file}:{self.line}:{self.column}" if self.column else f"{self.file}:{self.line}"
 
 
 @dataclass(slots=True)
@@ -92,9 +94,13 @@ class Recorder:
         self.blocks: list[list[Action]] = [self.actions]
         self.pending: dict[object, tuple[Where, str]] = {}
         """Statements begun but not finished (``map_`` without ``onto``), keyed by the statement object."""
+        self.position: Where | None = None
+        """Set by a front end that runs a mapping file without Python frames (``groovy.py``)."""
 
     def where(self) -> Where:
         """The line of the mapping file that is running now (the innermost frame in that file)."""
+        if self.position is not None:
+            return self.position
         frame = sys._getframe(1)
         while frame is not None:
             if frame.f_code.co_filename == self.file:

@@ -15,9 +15,9 @@ from collector.avro.schemas import Schema, default_schema, load_schema
 from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, S3SinkSettings, Settings
 from collector.errors import ConfigError, MappingError
 from collector.mapping.base import RecordMapping
-from collector.mapping.compile import load_mapping
 from collector.mapping.default import DefaultMapping
 from collector.mapping.functions import Environment
+from collector.mapping.groovy import load_any_mapping
 from collector.sinks.file import FileSink
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
@@ -50,15 +50,9 @@ def _build_mapping(settings: MappingSettings, environment: Environment) -> Recor
     if settings.mapping_script_file is None:
         return DefaultMapping(environment.user_agents)
     key = f"divolte.mappings.{settings.name}"
-    script = Path(settings.mapping_script_file)
-    if script.suffix == ".groovy":
-        raise ConfigError(
-            f"{key}.mapping_script_file: Groovy mappings ('{script}') are not supported by this version yet; "
-            "write the mapping in Python (see README, 'Custom mappings')."
-        )
     try:
         schema = load_schema(settings.schema_file) if settings.schema_file else default_schema()
-        return load_mapping(script, schema, environment)
+        return load_any_mapping(settings.mapping_script_file, schema, environment)
     except MappingError as exc:
         raise ConfigError(f"{key}: {exc}") from exc
 

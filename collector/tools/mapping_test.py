@@ -26,8 +26,9 @@ from collector.avro.schemas import default_schema, load_schema
 from collector.enrich.useragent import UserAgentParser
 from collector.errors import MappingError
 from collector.events import DivolteEvent
-from collector.mapping.compile import CompiledMapping, load_mapping
+from collector.mapping.compile import CompiledMapping
 from collector.mapping.functions import Environment
+from collector.mapping.groovy import load_any_mapping
 from collector.protocol import identifiers
 
 EVENT_KEYS = {
@@ -100,7 +101,7 @@ class MappingTester:
 
     def __init__(self, schema_path: str | None, mapping_path: str) -> None:
         schema = load_schema(schema_path) if schema_path else default_schema()
-        self.mapping: CompiledMapping = load_mapping(mapping_path, schema, Environment(UserAgentParser(1000)))
+        self.mapping: CompiledMapping = load_any_mapping(mapping_path, schema, Environment(UserAgentParser(1000)))
         self.encoder = RecordEncoder(schema)
 
     def run(self, description: Any) -> bytes:

@@ -51,7 +51,7 @@ def test_a_broken_mapping_stops_start_up_naming_file_and_line(
     mapping = tmp_path / "mapping.py"
     mapping.write_text("map_(location()).onto('location')\nmap_(timestamp()).onto('location')\n")
     groovy = tmp_path / "mapping.groovy"
-    groovy.write_text("mapping { }")
+    groovy.write_text("mapping {\n  map location() onto 'nope'\n}")
     conf = tmp_path / "c.conf"
     conf.write_text(
         "divolte.sources.browser.type = browser\n"
@@ -63,4 +63,4 @@ def test_a_broken_mapping_stops_start_up_naming_file_and_line(
     assert main(["check-config", str(conf)]) == 1
     err = capsys.readouterr().err
     assert f"divolte.mappings.a: {mapping}:2: field 'location': cannot map timestamp() (Long) onto string" in err
-    assert "divolte.mappings.b.mapping_script_file: Groovy mappings" in err
+    assert f"divolte.mappings.b: {groovy}:2:3: field 'nope' does not exist" in err

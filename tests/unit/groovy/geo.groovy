@@ -1,0 +1,41 @@
+// GeoIP: the peer address, or an address from a header, looked up in the configured City database.
+mapping {
+    def geo = ip2geo()
+    map geo.cityId() onto 'geoCityId'
+    map geo.cityName() onto 'geoCityName'
+    map geo.continentCode() onto 'geoContinentCode'
+    map geo.continentId() onto 'geoContinentId'
+    map geo.continentName() onto 'geoContinentName'
+    map geo.countryCode() onto 'geoCountryCode'
+    map geo.countryId() onto 'geoCountryId'
+    map geo.countryName() onto 'geoCountryName'
+    map geo.latitude() onto 'geoLatitude'
+    map geo.longitude() onto 'geoLongitude'
+    map geo.metroCode() onto 'geoMetroCode'
+    map geo.timeZone() onto 'geoTimeZone'
+    map geo.mostSpecificSubdivisionCode() onto 'geoMostSpecificSubdivisionCode'
+    map geo.mostSpecificSubdivisionId() onto 'geoMostSpecificSubdivisionId'
+    map geo.mostSpecificSubdivisionName() onto 'geoMostSpecificSubdivisionName'
+    map geo.postalCode() onto 'geoPostalCode'
+    map geo.registeredCountryCode() onto 'geoRegisteredCountryCode'
+    map geo.registeredCountryId() onto 'geoRegisteredCountryId'
+    map geo.registeredCountryName() onto 'geoRegisteredCountryName'
+    map geo.representedCountryCode() onto 'geoRepresentedCountryCode'
+    map geo.representedCountryId() onto 'geoRepresentedCountryId'
+    map geo.representedCountryName() onto 'geoRepresentedCountryName'
+    map geo.subdivisionCodes() onto 'geoSubdivisionCodes'
+    map geo.subdivisionIds() onto 'geoSubdivisionIds'
+    map geo.subdivisionNames() onto 'geoSubdivisionNames'
+    map geo.autonomousSystemNumber() onto 'geoAutonomousSystemNumber'
+    map geo.autonomousSystemOrganization() onto 'geoAutonomousSystemOrganization'
+    map geo.domain() onto 'geoDomain'
+    map geo.isp() onto 'geoIsp'
+    map geo.organisation() onto 'geoOrganisation'
+    map geo.anonymousProxy() onto 'geoAnonymousProxy'
+    map geo.satelliteProvider() onto 'geoSatelliteProvider'
+
+    // A load balancer's header instead of the peer address
+    def ip = header('X-Client-IP').first()
+    map ip2geo(ip).cityName() onto 'client'
+    map ip2geo(cookie('nope')).cityName() onto 'session'
+}

@@ -1,0 +1,35 @@
+// Every simple value of Divolte's mapping reference, each onto a field of TestRecord.avsc.
+mapping {
+    map firstInSession() onto 'sessionStart'
+    map corrupt() onto 'unreliable'
+    map duplicate() onto 'dupe'
+    map timestamp() onto 'ts'
+    map clientTimestamp() onto 'queryparamLong'
+    map remoteHost() onto 'remoteHost'
+    map location() onto 'location'
+    map referer() onto 'referer'
+    map eventType() onto 'eventType'
+    map viewportPixelWidth() onto 'viewportWidth'
+    map viewportPixelHeight() onto 'viewportHeight'
+    map screenPixelWidth() onto 'screenWidth'
+    map screenPixelHeight() onto 'screenHeight'
+    map devicePixelRatio() onto 'pixelRatio'
+    map partyId() onto 'client'
+    map sessionId() onto 'session'
+    map pageViewId() onto 'pageview'
+    map eventId() onto 'event'
+    map userAgentString() onto 'userAgentString'
+    map cookie('custom_cookie') onto 'customCookie'
+
+    // The parsed user agent is not mappable itself; its nine parts are.
+    def ua = userAgent()
+    map ua.name() onto 'userAgentName'
+    map ua.family() onto 'userAgentFamily'
+    map ua.vendor() onto 'userAgentVendor'
+    map ua.type() onto 'userAgentType'
+    map ua.version() onto 'userAgentVersion'
+    map ua.deviceCategory() onto 'userAgentDeviceCategory'
+    map ua.osFamily() onto 'userAgentOsFamily'
+    map ua.osVersion() onto 'userAgentOsVersion'
+    map ua.osVendor() onto 'userAgentOsVendor'
+}
