@@ -240,6 +240,9 @@ def _lock(path: Path) -> BinaryIO | None:
         handle = open(path, "rb")  # noqa: SIM115 - closed by the caller after the upload
     except FileNotFoundError:
         return None
+    except OSError as exc:  # e.g. permissions: say so at every scan, and go on with the other files
+        log.error("S3 sink: cannot read %s to upload it: %s", path, exc)
+        return None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
