@@ -3,8 +3,9 @@
     python -m benchmarks.bench            # full: 3 rounds × 30 s, alternating with the references (~7 min)
     python -m benchmarks.bench --quick    # smoke check: 1 round × 8 s (under 2 minutes)
     python -m benchmarks.bench --soak 5   # also 5 minutes at half the maximum rate: RSS at start and end
-    python -m benchmarks.bench --kafka 127.0.0.1:9092   # also the collector → Kafka
+    python -m benchmarks.bench --kafka 127.0.0.1:9092   # also the collector → Kafka (`make kafka` runs a broker)
     python -m benchmarks.bench --compare "env PYTHONPATH=/tmp/base python -m collector.cli"   # A/B, same run
+    python -m benchmarks.bench --fast-path   # A/B: the pixel answered inside uvicorn's protocol
 
 Method. A corpus of realistic, valid browser events (``benchmarks/corpus.py``) is replayed by wrk over
 keep-alive connections; the server runs pinned to one core and wrk to another. Each round measures nginx
@@ -40,7 +41,15 @@ from typing import Any
 from benchmarks import corpus as corpus_module
 from benchmarks.load import delivered, run_wrk
 from benchmarks.report import LABELS, Measurement, plot, ratios, summarise, table, write_json
-from benchmarks.servers import REPO, Running, collector_config, start_collector, start_empty_asgi, start_nginx
+from benchmarks.servers import (
+    KAFKA_TOPIC,
+    REPO,
+    Running,
+    collector_config,
+    start_collector,
+    start_empty_asgi,
+    start_nginx,
+)
 
 RESULTS = REPO / "benchmarks" / "results"
 WORK = REPO / "benchmarks" / "work"
@@ -174,6 +183,7 @@ class Run:
     ) -> tuple[Measurement, list[tuple[float, float]]]:
         """Load the collector, stop it gracefully, and count what reached the sink."""
         config, published = collector_config(self.workdir, kafka)
+        kafka_before = _kafka_end_offsets(kafka) if kafka else 0
         command = shlex.split(self.args.compare) if target == "collector-b" else None
         running = start_collector(self.workdir, self.server_core, config, name=target, command=command)
         rss_samples: list[tuple[float, float]] = []
@@ -201,7 +211,8 @@ class Run:
         sink_dropped += sum(int(x) for x in _SINK_LOST.findall(log))
         problems = [line for line in log.splitlines() if " WARNING" in line or " ERROR" in line]
         if kafka:
-            records, last_write, corrupt = _kafka_delivered(kafka), exit_info.exited_at, 0
+            # Every record is acknowledged by the time the collector has exited (it flushes on the way out).
+            records, last_write, corrupt = _kafka_end_offsets(kafka) - kafka_before, exit_info.exited_at, 0
         else:
             delivery = delivered(published)
             records, last_write, corrupt = delivery.records, delivery.last_write, delivery.corrupt_in_sample
@@ -246,30 +257,26 @@ class _RssSampler:
                 return
 
 
-def _kafka_delivered(bootstrap: str) -> int:
-    """Messages in the benchmark topic (sum of end offsets): the Kafka sink's delivered count."""
+def _kafka_end_offsets(bootstrap: str) -> int:
+    """The sum of the benchmark topic's end offsets: the difference over a run is what the sink delivered."""
     import asyncio
 
-    try:
-        from aiokafka import AIOKafkaConsumer  # type: ignore[import-not-found]
-    except ImportError as exc:
-        raise RuntimeError("counting Kafka deliveries needs aiokafka (installed with the Kafka sink)") from exc
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-    async def count() -> int:
+    async def total() -> int:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
         consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
+        await producer.start()
         await consumer.start()
         try:
-            partitions = consumer.partitions_for_topic("divolte-bench") or set()
-            from aiokafka import TopicPartition  # type: ignore[import-not-found]
-
-            tps = [TopicPartition("divolte-bench", p) for p in partitions]
-            ends = await consumer.end_offsets(tps)
-            begins = await consumer.beginning_offsets(tps)
-            return int(sum(ends[tp] - begins[tp] for tp in tps))
+            numbers = await producer.partitions_for(KAFKA_TOPIC)  # fetches the topic's metadata
+            ends = await consumer.end_offsets([TopicPartition(KAFKA_TOPIC, p) for p in numbers])
+            return int(sum(ends.values()))
         finally:
             await consumer.stop()
+            await producer.stop()
 
-    return asyncio.run(count())
+    return asyncio.run(total())
 
 
 def _describe(m: Measurement) -> str:
@@ -300,8 +307,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--only-collector", action="store_true", help="skip the references (profiling runs)")
     parser.add_argument("--compare", metavar="COMMAND", help="also measure another collector build (A/B), e.g. "
                         "'env PYTHONPATH=/tmp/baseline .venv/bin/python -m collector.cli'")  # fmt: skip
+    parser.add_argument("--compare-label", default="collector B → file", help="its name in the table and plot")
+    parser.add_argument("--fast-path", action="store_true",
+                        help="also the pixel fast path in uvicorn's protocol (collector_fast_path.py)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and PNG go")
     args = parser.parse_args(argv)
+    if args.fast_path:
+        args.compare = f"env PYTHONPATH={REPO} {sys.executable} -m benchmarks.collector_fast_path"
+        args.compare_label = "collector → file, fast path"
+    LABELS["collector-b"] = args.compare_label
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.duration = args.duration or (8 if args.quick else 30)
     return args
@@ -321,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
 
     skipped: dict[str, str] = {}
     if not args.kafka:
-        skipped["collector-kafka"] = "no broker given (run with --kafka HOST:PORT once the Kafka sink exists)"
+        skipped["collector-kafka"] = "no broker given (`make kafka` in another shell, then --kafka 127.0.0.1:9092)"
     if len(os.sched_getaffinity(0)) < 4:
         skipped["collector ×2 workers"] = f"needs ≥ 4 cores (2 servers + wrk); this machine has {os.cpu_count()}"
     rounds: list[Measurement] = []

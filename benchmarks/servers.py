@@ -205,8 +205,16 @@ divolte {{
 """
 
 
+KAFKA_TOPIC = "divolte"
+"""The topic ``make kafka`` creates (3 partitions)."""
+
+
 def collector_config(workdir: Path, kafka: str | None = None) -> tuple[Path, Path]:
-    """Write the collector's configuration; return it and the folder whose files count as delivered."""
+    """Write the collector's configuration; return it and the folder whose files count as delivered.
+
+    With ``kafka`` (a bootstrap address) the sink is Kafka instead, writing to ``KAFKA_TOPIC`` with the
+    production defaults (acks, batching) and its spool under the run's folder.
+    """
     inflight = workdir / "inflight"
     published = workdir / "published"
     for folder in (inflight, published):
@@ -220,8 +228,11 @@ def collector_config(workdir: Path, kafka: str | None = None) -> tuple[Path, Pat
         )
         text = FILE_SINK_CONF.format(kafka_global="", sink=sink, sink_name="files")
     else:
-        kafka_global = f'kafka {{ enabled = true, producer {{ bootstrap.servers = ["{kafka}"] }} }}'
-        sink = "kafka { type = kafka, topic = divolte-bench }"
+        spool = workdir / "spool"
+        kafka_global = (
+            f'kafka {{ enabled = true, spool_dir = "{spool}", producer {{ bootstrap.servers = "{kafka}" }} }}'
+        )
+        sink = f"kafka {{ type = kafka, topic = {KAFKA_TOPIC} }}"
         text = FILE_SINK_CONF.format(kafka_global=kafka_global, sink=sink, sink_name="kafka")
     path = workdir / ("collector-kafka.conf" if kafka else "collector.conf")
     path.write_text(text)

@@ -9,10 +9,12 @@ ETag, or 405 for another method), as Divolte answers. Response headers and bodie
 from __future__ import annotations
 
 import asyncio
+import time
 from importlib import resources
 
+from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
-from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, capture, etag_matches, method_not_allowed
+from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, etag_matches, method_not_allowed
 from collector.stats import HttpCounts
 
 PIXEL = resources.files("collector.resources").joinpath("transparent1x1.gif").read_bytes()
@@ -28,38 +30,63 @@ _CACHE_HEADERS = [
 
 
 class PixelEndpoint:
-    """``GET <prefix><event_suffix>`` for one browser source."""
+    """``GET <prefix><event_suffix>`` for one browser source.
+
+    ``handle`` and ``response`` are the endpoint without ASGI: what to keep and what to answer for a GET.
+    The ASGI ``__call__`` uses them, and so does ``pixel_fast_path``, which answers inside the HTTP protocol,
+    so both paths keep the same request and send the same bytes.
+    """
 
     def __init__(
         self, source: str, intake: Intake, response_delay: float = 0.0, http: HttpCounts | None = None, path: str = ""
     ) -> None:
         self.source = source
+        self.response_delay = response_delay
         self._count = (http or HttpCounts()).add
         self._path = path
         self._offer = intake.offer
-        self._delay = response_delay
-        headers = [(b"content-type", b"image/gif"), (b"content-length", str(len(PIXEL)).encode()), *_CACHE_HEADERS]
-        self._start = {"type": "http.response.start", "status": 200, "headers": headers}
+        self._ok_headers = [
+            (b"content-type", b"image/gif"),
+            (b"content-length", str(len(PIXEL)).encode()),
+            *_CACHE_HEADERS,
+        ]
+        self._start = {"type": "http.response.start", "status": 200, "headers": self._ok_headers}
         self._body = {"type": "http.response.body", "body": PIXEL}
-        self._not_modified = {"type": "http.response.start", "status": 304, "headers": list(_CACHE_HEADERS)}
+        self._not_modified_headers = list(_CACHE_HEADERS)
+        self._not_modified = {"type": "http.response.start", "status": 304, "headers": self._not_modified_headers}
         self._empty = {"type": "http.response.body", "body": b""}
+
+    def handle(self, query: bytes, headers: list[tuple[bytes, bytes]], peer: str) -> int:
+        """Keep the event of a GET (raw query, headers, peer, receive time) and count it; return its status.
+
+        304 for Divolte's sentinel ``If-None-Match``: the browser re-requests a pixel it has cached, which is
+        not an event (Divolte does not log it either). Else 200.
+        """
+        for name, value in headers:
+            if name == b"if-none-match" and etag_matches(value, SENTINEL_ETAG):
+                self._count(self._path, 304)
+                return 304
+        self._offer(CapturedRequest(self.source, query, tuple(headers), peer, time.time_ns() // 1_000_000))
+        self._count(self._path, 200)
+        return 200
+
+    def response(self, status: int) -> tuple[list[tuple[bytes, bytes]], bytes]:
+        """The headers and body answered with ``status`` (200 or 304)."""
+        if status == 304:
+            return self._not_modified_headers, b""
+        return self._ok_headers, PIXEL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "GET":
             self._count(self._path, 405)
             await method_not_allowed(send, scope["method"], "GET")
             return
-        headers = scope["headers"]
-        for name, value in headers:
-            if name == b"if-none-match" and etag_matches(value, SENTINEL_ETAG):
-                # The browser re-requests a pixel it has cached: not an event (Divolte does not log it).
-                self._count(self._path, 304)
-                await send(self._not_modified)
-                await send(self._empty)
-                return
-        self._offer(capture(self.source, scope))
-        if self._delay:
-            await asyncio.sleep(self._delay)
-        self._count(self._path, 200)
+        client = scope.get("client")
+        if self.handle(scope["query_string"], scope["headers"], client[0] if client else "") == 304:
+            await send(self._not_modified)
+            await send(self._empty)
+            return
+        if self.response_delay:
+            await asyncio.sleep(self.response_delay)
         await send(self._start)
         await send(self._body)

@@ -1,0 +1,106 @@
+"""Answer ``GET <prefix>csc-event`` inside uvicorn's HTTP protocol: one socket write, no ASGI round trip.
+
+Through ASGI, every pixel costs uvicorn a scope, a request/response cycle object, an asyncio task, a
+coroutine chain (front door → endpoint), two ``send`` calls that validate each response header with two
+regular expressions, and two socket writes. For a request whose whole answer is known in advance that is
+most of the collector's per-event cost. This protocol mixin recognises a plain keep-alive
+``GET <event path>`` when its headers are complete, captures the request exactly as ``PixelEndpoint`` does
+(same ``CapturedRequest``, same counters) and writes the precomputed response bytes, byte for byte what the
+ASGI path sends, in one ``transport.write``.
+
+Anything else goes the ordinary way, through the ASGI application: other paths and methods, HTTP/1.0 and
+``Connection: close``, a percent-encoded or dot-segment path, a request pipelined behind an unfinished
+response, a connection whose writes are paused, access logging, a response delay. The application stays
+a standard ASGI app that any server can run; this only makes uvicorn's side of the hot path shorter.
+
+Use: ``with_pixel_fast_path(protocol_class)`` gives uvicorn's ``http=`` protocol class with the mixin placed
+right above uvicorn's ``HttpToolsProtocol``, so a subclass that guards the parser (limits, deadlines) still
+sees every callback first.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httptools
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from collector.sources.browser import PixelEndpoint
+
+
+class PixelFastPath(HttpToolsProtocol):
+    """uvicorn's httptools protocol, answering the application's pixel endpoints itself."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        endpoints = getattr(self.app, "endpoints", {})  # the FrontDoor's exact-path table
+        self._pixels: dict[bytes, PixelEndpoint] = {}
+        if not self.root_path and not self.access_log and self.limit_concurrency is None:
+            self._pixels = {
+                path.encode(): endpoint
+                for path, endpoint in endpoints.items()
+                if isinstance(endpoint, PixelEndpoint) and not endpoint.response_delay
+            }
+        self._pixel: tuple[PixelEndpoint, bytes] | None = None
+        self._defaults: list[tuple[bytes, bytes]] | None = None
+        self._responses: dict[tuple[PixelEndpoint, int], bytes] = {}
+
+    def _fast_endpoint(self) -> tuple[PixelEndpoint, bytes] | None:
+        """The pixel endpoint and query of this request, if the fast path may answer it."""
+        parser = self.parser
+        if (
+            parser.get_method() != b"GET"
+            or parser.get_http_version() != "1.1"
+            or not parser.should_keep_alive()
+            or parser.should_upgrade()
+            or self.pipeline
+            or (self.cycle is not None and not self.cycle.response_complete)
+            or self.flow.write_paused
+        ):
+            return None
+        url = httptools.parse_url(self.url)
+        endpoint = self._pixels.get(url.path)
+        return None if endpoint is None else (endpoint, url.query or b"")
+
+    def on_headers_complete(self) -> None:
+        self._pixel = self._fast_endpoint() if self._pixels else None
+        if self._pixel is None:
+            super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if self._pixel is None:
+            super().on_body(body)
+        # A body on the event GET is ignored, as the ASGI endpoint ignores it.
+
+    def on_message_complete(self) -> None:
+        if self._pixel is None:
+            super().on_message_complete()
+            return
+        endpoint, query = self._pixel
+        self._pixel = None
+        client = self.client
+        status = endpoint.handle(query, self.headers, client[0] if client else "")
+        self.transport.write(self._response(endpoint, status))
+        self.on_response_complete()  # uvicorn's bookkeeping: request count, keep-alive timer, pipelining
+
+    def _response(self, endpoint: PixelEndpoint, status: int) -> bytes:
+        """Status line, uvicorn's default headers (the date, renewed each second), the endpoint's headers
+        and body: what the ASGI path writes, joined once per second per endpoint and status."""
+        defaults = self.server_state.default_headers
+        if defaults is not self._defaults:
+            self._defaults = defaults
+            self._responses.clear()
+        response = self._responses.get((endpoint, status))
+        if response is None:
+            headers, body = endpoint.response(status)
+            lines = [STATUS_LINE[status]]
+            lines += [name + b": " + value + b"\r\n" for name, value in [*defaults, *headers]]
+            response = self._responses[(endpoint, status)] = b"".join([*lines, b"\r\n", body])
+        return response
+
+
+def with_pixel_fast_path(protocol: type[HttpToolsProtocol]) -> type[HttpToolsProtocol]:
+    """``protocol`` (uvicorn's ``HttpToolsProtocol`` or a subclass) with ``PixelFastPath`` just above uvicorn's."""
+    if protocol is HttpToolsProtocol:
+        return PixelFastPath
+    return type(protocol.__name__ + "WithPixelFastPath", (protocol, PixelFastPath), {})
