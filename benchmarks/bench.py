@@ -18,7 +18,8 @@ from the files) or HTTP error disqualifies a figure. Ratios are taken per round 
 measured minutes apart, then the median over rounds. Then a fixed-rate load at half the collector's
 maximum gives the latency users would see in normal operation.
 
-Results: a table on stdout, ``benchmarks/results/<date>[-quick].json`` and a PNG of the same name.
+Results: a table on stdout and in ``benchmarks/results/<date>[-quick].txt``, the figures in a ``.json`` and
+the plot in a ``.png`` of the same name.
 """
 
 from __future__ import annotations
@@ -421,31 +422,33 @@ def main(argv: list[str] | None = None) -> int:
     png_path = args.out / f"{stem}.png"
     plot(png_path, summary, fixed_rate, title)
 
-    print()
-    print(table(summary, skipped))
-    print()
+    out = ["", table(summary, skipped), ""]
     for target in ("collector", "collector-kafka", "collector-b"):
-        if target in document["ratios"]:
+        if document["ratios"].get(target):
             r = document["ratios"][target]
             nan = float("nan")
-            print(f"{LABELS[target]}: delivered events/s = {r.get('asgi', nan):.2f} × empty ASGI, "
-                  f"{r.get('nginx', nan):.3f} × nginx (median of per-round ratios); by CPU per event: "
-                  f"{r.get('asgi_cpu', nan):.2f} × empty ASGI, {r.get('nginx_cpu', nan):.3f} × nginx")  # fmt: skip
+            out.append(f"{LABELS[target]}: delivered events/s = {r.get('asgi', nan):.2f} × empty ASGI, "
+                       f"{r.get('nginx', nan):.3f} × nginx (median of per-round ratios); by CPU per event: "
+                       f"{r.get('asgi_cpu', nan):.2f} × empty ASGI, {r.get('nginx_cpu', nan):.3f} × nginx")  # fmt: skip
     if fixed_rate:
-        print(
+        out.append(
             f"fixed rate (half of max): {fixed_rate['achieved_per_s']:,.0f}/s achieved of "
             f"{fixed_rate['target_per_s']:,.0f}/s offered: p50 {fixed_rate['p50_ms']:.2f} ms, "
             f"p99 {fixed_rate['p99_ms']:.2f} ms, max {fixed_rate['max_ms']:.1f} ms, drops {fixed_rate['drops']}"
         )
     if soak:
-        print(
+        out.append(
             f"soak ({soak['minutes']:g} min): RSS {soak['rss_start_mib']:.1f} → {soak['rss_end_mib']:.1f} MiB "
             f"(max {soak['rss_max_mib']:.1f}), p99 {soak['p99_ms']:.2f} ms, drops {soak['drops']}"
         )
-    print(f"machine: {info['cores']} cores, {info['cpu']}; commit {info['commit'][:10]}"
-          f"{' (collector/ has uncommitted changes)' if info['tree_dirty'] else ''}; load average "
-          f"{info['load_average_start'][0]:.1f} → {info['load_average_end'][0]:.1f}")  # fmt: skip
-    print(f"wrote {json_path.relative_to(REPO) if json_path.is_relative_to(REPO) else json_path} and {png_path.name}")
+    out.append(f"machine: {info['cores']} cores, {info['cpu']}; commit {info['commit'][:10]}"
+               f"{' (collector/ has uncommitted changes)' if info['tree_dirty'] else ''}; load average "
+               f"{info['load_average_start'][0]:.1f} → {info['load_average_end'][0]:.1f}")  # fmt: skip
+    text = "\n".join(out)
+    print(text)
+    args.out.joinpath(f"{stem}.txt").write_text(text.lstrip("\n") + "\n")
+    shown = json_path.relative_to(REPO) if json_path.is_relative_to(REPO) else json_path
+    print(f"wrote {shown}, {png_path.name} and {stem}.txt")
     problems = {p for m in rounds for p in m.problems}
     if problems:
         print("collector warnings:", *sorted(problems)[:10], sep="\n  ")

@@ -124,18 +124,18 @@ def _fmt(value: float | None, spec: str = ",.0f") -> str:
 
 
 def table(summary: dict[str, dict[str, Any]], skipped: dict[str, str]) -> str:
-    head = (f"{'target':<22}{'req/s':>10}{'events/s':>10}{'drops':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
+    head = (f"{'target':<30}{'req/s':>10}{'events/s':>10}{'drops':>7}{'p50 ms':>8}{'p99 ms':>8}{'max ms':>8}"
             f"{'CPU s/M':>9}{'core':>6}{'RSS MiB':>9}")  # fmt: skip
     lines = [head, "-" * len(head)]
     for target, s in summary.items():
         flag = "" if s["all_count"] else "  (does not count: errors or drops)"
         lines.append(
-            f"{LABELS.get(target, target):<22}{_fmt(s['requests_per_s']):>10}{_fmt(s.get('events_per_s')):>10}"
+            f"{LABELS.get(target, target):<30}{_fmt(s['requests_per_s']):>10}{_fmt(s.get('events_per_s')):>10}"
             f"{_fmt(s.get('drops'), 'd'):>7}{s['p50_ms']:>8.2f}{s['p99_ms']:>8.2f}{s['max_ms']:>8.1f}"
             f"{s['cpu_s_per_million']:>9.1f}{s['core_share']:>6.0%}{s['peak_rss_mib']:>9.0f}{flag}"
         )
     for target, reason in skipped.items():
-        lines.append(f"{LABELS.get(target, target):<22}skipped: {reason}")
+        lines.append(f"{LABELS.get(target, target):<30}skipped: {reason}")
     return "\n".join(lines)
 
 
@@ -147,6 +147,7 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
 def plot(path: Path, summary: dict[str, dict[str, Any]], fixed_rate: dict[str, Any] | None, title: str) -> None:
     """Throughput (left) and latency (right), side by side, as a PNG."""
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -178,6 +179,8 @@ def plot(path: Path, summary: dict[str, dict[str, Any]], fixed_rate: dict[str, A
     right.bar([i + 0.2 for i in x], p99, width=0.4, label="p99")
     right.set_xticks(list(x), groups, rotation=15)
     right.set_yscale("log")
+    right.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    right.yaxis.set_minor_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     right.set_ylabel("latency, ms (log scale)")
     right.set_title("Latency at full load, and at a fixed half rate")
     right.legend()
