@@ -210,12 +210,6 @@ def convert_mapping(args: argparse.Namespace) -> int:
     return 0
 
 
-def cat(args: argparse.Namespace) -> int:
-    from collector.tools.cat import main as cat_main
-
-    return cat_main(args.files, count=args.count, schema=args.schema, endpoint=args.endpoint, region=args.region)
-
-
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="divolte-collector", description="Clickstream collector, Divolte-compatible.")
     root.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -254,8 +248,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return check_config(args)
         if args.command == "mapping-test":
             return mapping_test(args)
-        if args.command == "cat":
-            return cat(args)
         if args.command == "convert-mapping":
             return convert_mapping(args)
         if args.command == "cat":
