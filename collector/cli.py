@@ -32,6 +32,7 @@ from collector.config import load
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, S3SinkSettings, Settings
 from collector.errors import CollectorError, ConfigError
 from collector.server import protocol_class
+from collector.sources.pixel_fast_path import with_pixel_fast_path
 
 log = logging.getLogger("collector")
 
@@ -154,7 +155,8 @@ def serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         loop="uvloop",
-        http=protocol_class(server_settings),
+        # The limits protocol, with the pixel answered inside uvicorn's protocol (sources/pixel_fast_path.py).
+        http=with_pixel_fast_path(protocol_class(server_settings)),
         lifespan="on",
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is honoured only as configured (use_x_forwarded_for)
