@@ -32,7 +32,7 @@ test-js: node_modules/.package-lock.json
 	node --test tests/js/
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check collector tests benchmarks
+	$(VENV)/bin/ruff check collector tests benchmarks mappings
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
