@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.servers import pinned
+from collector.avro.container import complete_prefix
 
 LUA = Path(__file__).with_name("corpus.lua")
 
@@ -111,44 +112,13 @@ class _Ticker:
                 print(f"      {self.label}: {elapsed:4.0f}/{self.duration} s", file=sys.stderr, flush=True)
 
 
-def _read_long(data: bytes, pos: int) -> tuple[int, int]:
-    """Avro zig-zag varint at ``pos``: (value, position after it)."""
-    shift = 0
-    accumulator = 0
-    while True:
-        byte = data[pos]
-        pos += 1
-        accumulator |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            break
-        shift += 7
-    return (accumulator >> 1) ^ -(accumulator & 1), pos
-
-
 def count_records(path: Path) -> int:
-    """Records in an Avro container file, from the block headers (no decoding)."""
+    """Records in a published Avro container file, from its block headers (no decoding)."""
     data = path.read_bytes()
-    if data[:4] != b"Obj\x01":
-        raise ValueError(f"{path} is not an Avro container file")
-    pos = 4
-    while True:  # metadata map: blocks of (count, [key, value]…), ended by 0
-        entries, pos = _read_long(data, pos)
-        if entries == 0:
-            break
-        if entries < 0:
-            _, pos = _read_long(data, pos)
-            entries = -entries
-        for _ in range(2 * entries):
-            size, pos = _read_long(data, pos)
-            pos += size
-    pos += 16  # sync marker
-    total = 0
-    while pos < len(data):
-        count, pos = _read_long(data, pos)
-        size, pos = _read_long(data, pos)
-        total += count
-        pos += size + 16
-    return total
+    length, records = complete_prefix(data)
+    if length != len(data):
+        raise ValueError(f"{path} is not a complete Avro container file")
+    return records
 
 
 @dataclass(slots=True)
