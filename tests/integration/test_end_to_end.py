@@ -81,7 +81,7 @@ divolte {{
 """
 
 
-def read_published(tmp_path: Path) -> list[dict[str, Any]]:
+def read_published(tmp_path: Path, schema_name: str = "io.divolte.record.DefaultEventRecord") -> list[dict[str, Any]]:
     """All records of all published files, read with fastavro and cross-checked with Apache Avro."""
     files = sorted((tmp_path / "publish").iterdir())
     assert files, "no file was published"
@@ -90,12 +90,13 @@ def read_published(tmp_path: Path) -> list[dict[str, Any]]:
     records: list[dict[str, Any]] = []
     for path in files:
         with open(path, "rb") as handle:
-            fast = list(fastavro.reader(handle))
+            fast_reader = fastavro.reader(handle)
+            assert fast_reader.writer_schema["name"] == schema_name  # the full name, namespace included
+            fast = list(fast_reader)
         with open(path, "rb") as handle:
             reader = avro.datafile.DataFileReader(handle, avro.io.DatumReader())
             apache = list(reader)
             assert reader.meta["avro.codec"] in (b"null", None)
-            assert json.loads(reader.meta["avro.schema"])["name"] == "DefaultEventRecord"
             reader.close()
         assert fast == apache
         records.extend(fast)

@@ -9,7 +9,6 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-import fastavro
 import httpx
 import pytest
 
@@ -17,16 +16,18 @@ from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string, murmur3_32_signed
 from collector.protocol.query import decode_query
 from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, file_sink_config
+from tests.integration.test_end_to_end import BROWSER_HEADERS, file_sink_config, read_published
 from tests.paths import REPO
 from tests.vectors import load_vectors
 
 pytestmark = pytest.mark.integration
 
-SHOP = "\n".join([
-    f'schema_file = "{REPO / "schemas" / "ShopEvent.avsc"}"',
-    f'mapping_script_file = "{REPO / "mappings" / "shop.groovy"}"',
-])
+SHOP = "\n".join(
+    [
+        f'schema_file = "{REPO / "schemas" / "ShopEvent.avsc"}"',
+        f'mapping_script_file = "{REPO / "mappings" / "shop.groovy"}"',
+    ]
+)
 
 
 def signed_query(**params: str) -> str:
@@ -47,12 +48,7 @@ def test_a_groovy_mapping_fills_its_schema(start_collector: StartCollector, tmp_
         assert client.get(f"/csc-event?{query}&x=tampered", headers=headers).status_code == 200  # corrupt
     assert collector.stop(signal.SIGTERM) == 0, collector.log()
 
-    records = []
-    for published in sorted((tmp_path / "publish").iterdir()):
-        with open(published, "rb") as handle:
-            reader = fastavro.reader(handle)
-            assert reader.writer_schema["name"] == "com.example.clickstream.ShopEvent"
-            records.extend(reader)
+    records = read_published(tmp_path, "com.example.clickstream.ShopEvent")
     basket, tampered = records
     assert (basket["host"], basket["path"], basket["searchTerm"]) == ("shop.example.com", "/shoes/p-123.html",
                                                                       "running shoes")  # fmt: skip

@@ -6,12 +6,11 @@ import hashlib
 import signal
 from pathlib import Path
 
-import fastavro
 import pytest
 
 from tests.integration.browser.conftest import Browser, Site, page_html
 from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import file_sink_config
+from tests.integration.test_end_to_end import file_sink_config, read_published
 from tests.paths import REPO
 
 pytestmark = pytest.mark.integration
@@ -34,12 +33,7 @@ def test_shop_mapping_from_a_real_page(
     browser.page.evaluate("() => new Promise(resolve => divolte.whenCommitted(resolve, 5000))")
     assert collector.stop(signal.SIGTERM) == 0, collector.log()
 
-    records = []
-    for published in sorted((tmp_path / "publish").iterdir()):
-        with open(published, "rb") as handle:
-            reader = fastavro.reader(handle)
-            assert reader.writer_schema["name"] == "com.example.clickstream.ShopEvent"
-            records.extend(reader)
+    records = read_published(tmp_path, "com.example.clickstream.ShopEvent")
     page_view, basket = records
     for record in (page_view, basket):
         assert record["host"] == "127.0.0.1"
