@@ -7,53 +7,19 @@ another copy.
 from __future__ import annotations
 
 import json
-import os
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from collector.avro.schemas import strip_json_comments
+from tests.paths import SHARED
 
-def _shared() -> Path:
-    """Return the shared Divolte data folder: ``$DIVOLTE_SHARED`` if set, else beside the repository."""
-    override = os.environ.get("DIVOLTE_SHARED")
-    if override:
-        return Path(override).resolve()
-    return Path(__file__).resolve().parents[2] / "shared" / "divolte"
-
-
-SHARED = _shared()
-
-
-def strip_line_comments(text: str) -> str:
-    """Remove ``//`` comments that are outside JSON strings (a URL inside a string keeps its ``//``)."""
-    out: list[str] = []
-    in_string = False
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if in_string:
-            out.append(ch)
-            if ch == "\\":
-                out.append(text[i + 1])
-                i += 1
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-            out.append(ch)
-        elif text.startswith("//", i):
-            newline = text.find("\n", i)
-            i = len(text) if newline < 0 else newline
-            continue
-        else:
-            out.append(ch)
-        i += 1
-    return "".join(out)
+__all__ = ["SHARED", "browser_query", "load_json_with_comments", "load_vectors"]
 
 
 def load_json_with_comments(path: Path | str) -> Any:
     """Parse a JSON file that may contain ``//`` line comments."""
-    return json.loads(strip_line_comments(Path(path).read_text(encoding="utf-8")))
+    return json.loads(strip_json_comments(Path(path).read_text(encoding="utf-8")))
 
 
 @cache

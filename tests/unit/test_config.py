@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 
 import pytest
@@ -17,8 +16,8 @@ from collector.config.settings import (
     JsonSourceSettings,
     KafkaSinkSettings,
 )
+from tests.paths import SHARED
 
-SHARED = Path(os.environ.get("DIVOLTE_SHARED") or Path(__file__).resolve().parents[3] / "shared" / "divolte")
 TEST_CONFIGS = SHARED / "test-configs"
 
 # Every test configuration Divolte ships: None where Divolte loads it, else a piece of the problem it reports.
