@@ -316,7 +316,12 @@ def _constant(producer: Producer) -> Callable[[], Producer]:
 
 
 def _cookies(event: DivolteEvent) -> dict[str, str]:
+    """The request's cookies, parsed once per event however many ``cookie()`` values a mapping reads."""
+    cached: dict[str, str] | None = event.memo.get("cookie jar")
+    if cached is not None:
+        return cached
     jar: dict[str, str] = {}
+    event.memo["cookie jar"] = jar
     for name, value in event.headers:
         if name == b"cookie":
             for part in decode_header_value(value).split(";"):
