@@ -48,7 +48,7 @@ $(VENV)/.bench-stamp: $(STAMP) pyproject.toml
 
 ## kafka: a Kafka 4.x broker (KRaft) on 127.0.0.1:9092 with topic `divolte` (3 partitions), until Ctrl-C.
 kafka: $(STAMP)
-	$(PY) -m tests.kafka.broker run --port 9092 --topic divolte:3
+	$(PY) -m tests.servers.kafka.broker run --port 9092 --topic divolte:3
 
 ## tracker: rebuild collector/resources/divolte.min.js from static/divolte.js (needs npm).
 tracker: node_modules/.package-lock.json

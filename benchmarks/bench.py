@@ -5,7 +5,6 @@
     python -m benchmarks.bench --soak 5   # also 5 minutes at half the maximum rate: RSS at start and end
     python -m benchmarks.bench --kafka 127.0.0.1:9092   # also the collector → Kafka (`make kafka` runs a broker)
     python -m benchmarks.bench --compare "env PYTHONPATH=/tmp/base python -m collector.cli"   # A/B, same run
-    python -m benchmarks.bench --fast-path   # A/B: the pixel answered inside uvicorn's protocol
 
 Method. A corpus of realistic, valid browser events (``benchmarks/corpus.py``) is replayed by wrk over
 keep-alive connections; the server runs pinned to one core and wrk to another. Each round measures nginx
@@ -309,13 +308,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--compare", metavar="COMMAND", help="also measure another collector build (A/B), e.g. "
                         "'env PYTHONPATH=/tmp/baseline .venv/bin/python -m collector.cli'")  # fmt: skip
     parser.add_argument("--compare-label", default="collector B → file", help="its name in the table and plot")
-    parser.add_argument("--fast-path", action="store_true",
-                        help="also the pixel fast path in uvicorn's protocol (collector_fast_path.py)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and PNG go")
     args = parser.parse_args(argv)
-    if args.fast_path:
-        args.compare = f"env PYTHONPATH={REPO} {sys.executable} -m benchmarks.collector_fast_path"
-        args.compare_label = "collector → file, fast path"
     LABELS["collector-b"] = args.compare_label
     args.rounds = args.rounds or (1 if args.quick else 3)
     args.duration = args.duration or (8 if args.quick else 30)

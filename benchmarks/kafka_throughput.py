@@ -1,6 +1,6 @@
 """Events per second into Kafka: the sink alone (aiokafka and confluent-kafka side by side), and end to end.
 
-    python -m benchmarks.kafka_throughput              # starts its own broker (tests/kafka), ~2 minutes
+    python -m benchmarks.kafka_throughput              # starts its own broker (tests/servers/kafka), ~2 minutes
     python -m benchmarks.kafka_throughput --events 100000 --http-clients 2
 
 ``sink``: N encoded default records (party ids from 10,000 parties) through ``SinkRunner`` + ``KafkaSink``
@@ -34,8 +34,8 @@ from collector.events import EncodedRecord
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
-from tests.kafka.broker import KafkaBroker, free_port
 from tests.paths import REPO, SHARED
+from tests.servers.kafka.broker import KafkaBroker, free_port
 
 VECTOR = json.loads((SHARED / "test-vectors.json").read_text())["avro_default_record"]
 PAYLOAD = bytes.fromhex(VECTOR["avro_binary_hex"])
@@ -209,6 +209,7 @@ def main() -> None:
         try:
             batch = records(args.events)
             results: dict[str, Any] = {}
+
             def median(runs: list[float]) -> float:
                 return sorted(runs)[len(runs) // 2]
 

@@ -27,9 +27,10 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, Settings
+from collector.counters import HttpCounts
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
-from collector.mapping.functions import Environment
+from collector.mapping.vocabulary import Environment
 from collector.metrics import registry_for
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor
@@ -38,7 +39,6 @@ from collector.sources.browser import PixelEndpoint
 from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send
 from collector.sources.json import JsonEndpoint
 from collector.sources.tracker import TrackerEndpoint
-from collector.stats import HttpCounts
 
 log = logging.getLogger(__name__)
 

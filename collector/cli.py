@@ -5,34 +5,25 @@ Configuration is found as Divolte's launcher finds it: ``--config FILE``, else
 the default mapping and a file sink under ``./data``), so that ``divolte-collector`` alone gives a
 working collector.
 
-Shutdown (SIGTERM or SIGINT) follows Divolte's order: ``/ping`` answers 503 at once, then after
-``shutdown_delay`` the listener closes, in-flight requests get up to ``shutdown_timeout``, then every
-queued event is mapped and written and every file published. A second signal forces an immediate exit.
+Serving itself (uvicorn, the protocol, shutdown order) is ``collector.server.runner``.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
-import math
 import os
-import signal
 import sys
-from collections.abc import Generator, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
-import uvicorn
-
 from collector import __version__
-from collector.app import Collector, FrontDoor, build_app
+from collector.app import build_app
 from collector.config import load
-from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, S3SinkSettings, Settings
+from collector.config.settings import HdfsSinkSettings, Settings
 from collector.errors import CollectorError, ConfigError
-from collector.server import protocol_class
-from collector.sources.pixel_fast_path import with_pixel_fast_path
+from collector.server.runner import describe, serve
 
 log = logging.getLogger("collector")
 
@@ -81,96 +72,6 @@ def load_settings(path: Path | None) -> Settings:
             Path(sink.file_strategy.working_dir).mkdir(parents=True, exist_ok=True)
             Path(sink.file_strategy.publish_dir).mkdir(parents=True, exist_ok=True)
     return settings
-
-
-class CollectorServer(uvicorn.Server):
-    """uvicorn's server with Divolte's shutdown order (see the module docstring)."""
-
-    def __init__(self, config: uvicorn.Config, collector: Collector) -> None:
-        super().__init__(config)
-        self.collector = collector
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Generator[None, None, None]:
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._on_signal, sig)
-        try:
-            yield
-        finally:
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.remove_signal_handler(sig)
-
-    def _on_signal(self, sig: int) -> None:
-        if self.collector.shutting_down:
-            log.warning("Second %s: exiting without waiting for in-flight requests.", signal.Signals(sig).name)
-            self.force_exit = True
-            self.should_exit = True
-            return
-        delay = self.collector.settings.global_.server.shutdown_delay
-        log.info("%s received: /ping answers 503; stopping in %.1f s.", signal.Signals(sig).name, delay)
-        self.collector.begin_shutdown()
-        asyncio.get_running_loop().call_later(delay, self._stop)
-
-    def _stop(self) -> None:
-        self.should_exit = True
-
-
-def describe(settings: Settings, host: str, port: int) -> list[str]:
-    """Start-up lines a person needs: where to point a browser, and where events go."""
-    base = f"http://{host}:{port}"
-    lines = []
-    if settings.global_.server.serve_static_resources:
-        lines.append(f"Demo page:  {base}/")
-    for name, source in settings.sources.items():
-        if isinstance(source, BrowserSourceSettings):
-            lines.append(f"Source '{name}': tracker {base}{source.prefix}{source.javascript.name}, "
-                         f"events {base}{source.prefix}{source.event_suffix}")  # fmt: skip
-        else:
-            lines.append(f"Source '{name}': JSON events POST {base}{source.event_path}"
-                         f"?{source.party_id_parameter}=<party id>")  # fmt: skip
-    for name, sink in settings.sinks.items():
-        if isinstance(sink, HdfsSinkSettings) and settings.global_.hdfs.enabled:
-            fs = sink.file_strategy
-            lines.append(f"Sink '{name}': files written in {Path(fs.working_dir).resolve()}, "
-                         f"published to {Path(fs.publish_dir).resolve()} "
-                         f"(sync every {fs.sync_file_after_records} records or {fs.sync_file_after_duration:g} s, "
-                         f"roll every {fs.roll_every:g} s)")  # fmt: skip
-        elif isinstance(sink, S3SinkSettings) and settings.global_.s3.enabled:
-            fs = sink.file_strategy
-            lines.append(f"Sink '{name}': files built in {(Path(fs.working_dir) / name).resolve()}, uploaded to "
-                         f"s3://{sink.bucket}/{sink.prefix}{sink.key_pattern} "
-                         f"(roll every {fs.roll_every:g} s, codec {fs.codec})")  # fmt: skip
-    return lines
-
-
-def serve(args: argparse.Namespace) -> int:
-    settings = load_settings(find_config(args.config))
-    server_settings = settings.global_.server
-    host = args.host or server_settings.host or "127.0.0.1"
-    port = args.port or server_settings.port
-    app: FrontDoor = build_app(settings)
-    config = uvicorn.Config(
-        app,
-        host=host,
-        port=port,
-        loop="uvloop",
-        # The limits protocol, with the pixel answered inside uvicorn's protocol (sources/pixel_fast_path.py).
-        http=with_pixel_fast_path(protocol_class(server_settings)),
-        lifespan="on",
-        server_header=False,
-        proxy_headers=False,  # X-Forwarded-For is honoured only as configured (use_x_forwarded_for)
-        access_log=server_settings.debug_requests,
-        timeout_graceful_shutdown=max(1, int(server_settings.shutdown_timeout)),
-        timeout_keep_alive=max(1, math.ceil(server_settings.keep_alive_timeout)),
-        log_config=None,
-    )
-    log.info("divolte-collector %s, configuration: %s", __version__, settings.origin)
-    for line in describe(settings, host, port):
-        log.info("%s", line)
-    server = CollectorServer(config, app.collector)
-    server.run()
-    return 0 if app.collector.started or not server.started else 1
 
 
 def check_config(args: argparse.Namespace) -> int:
@@ -254,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return convert_mapping(args)
         if args.command == "cat":
             return cat(args)
-        return serve(args)
+        return serve(load_settings(find_config(args.config)), args.host, args.port)
     except ConfigError as exc:
         print("Configuration error:" if len(exc.problems) == 1 else
               f"Configuration errors ({len(exc.problems)}):", file=sys.stderr)  # fmt: skip

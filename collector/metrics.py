@@ -38,7 +38,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from collector.protocol.browser_event import DROP_REASONS as BROWSER_DROP_REASONS
 from collector.protocol.json_event import DROP_REASONS as JSON_DROP_REASONS
-from collector.server import REFUSALS
+from collector.server.protocol import REFUSALS
 from collector.sinks.s3 import S3Sink
 
 if TYPE_CHECKING:

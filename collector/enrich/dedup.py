@@ -19,8 +19,6 @@ import mmh3
 DEFAULT_SIZE = 1_000_000
 """Divolte's ``duplicate_memory_size`` default: 1,000,000 slots, 8 MB."""
 
-_AFFINITY_SEED = 42
-
 
 def memory_key(party_id: str, session_id: str, event_id: str) -> tuple[int, int]:
     """Return ``(slot selector, signature)`` for an event, as Divolte's ``ShortTermDuplicateMemory``.
@@ -65,13 +63,3 @@ class DuplicateMemory:
         seen = self._slots[slot] == signature
         self._slots[slot] = signature
         return seen
-
-
-def affinity_hash(party_id: str) -> int:
-    """Return Divolte's non-negative routing hash of a party id (murmur3_32, seed 42, over UTF-8).
-
-    Divolte picks the mapper thread as ``affinity_hash(party) % threads``; we use it the same way so that
-    one party's events stay in order on one worker.
-    """
-    value: int = mmh3.hash(party_id.encode("utf-8", "surrogatepass"), _AFFINITY_SEED, signed=True)
-    return value & 0x7FFFFFFF

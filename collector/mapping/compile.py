@@ -36,9 +36,9 @@ from collector.mapping.dsl import (
     Where,
     recording,
 )
-from collector.mapping.functions import Environment, Vocabulary
-from collector.mapping.jsonavro import JsonMismatch, check_json_target, compile_converter
-from collector.mapping.values import JSON, Producer, ValueType
+from collector.mapping.java.jsonavro import JsonMismatch, check_json_target, compile_converter
+from collector.mapping.producers import JSON, Producer, ValueType
+from collector.mapping.vocabulary import Environment, Vocabulary
 from collector.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)

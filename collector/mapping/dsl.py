@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collector.errors import MappingError
-from collector.mapping.values import Producer, and_, boolean, literal_producer, not_, or_
+from collector.mapping.producers import Producer, and_, boolean, literal_producer, not_, or_
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ class Recorder:
         self.pending: dict[object, tuple[Where, str]] = {}
         """Statements begun but not finished (``map_`` without ``onto``), keyed by the statement object."""
         self.position: Where | None = None
-        """Set by a front end that runs a mapping file without Python frames (``groovy.py``)."""
+        """Set by a front end that runs a mapping file without Python frames (``groovy/__init__.py``)."""
 
     def where(self) -> Where:
         """The line of the mapping file that is running now (the innermost frame in that file)."""

@@ -20,16 +20,17 @@ import time
 from collections.abc import Callable
 
 from collector.config.settings import BrowserSourceSettings, PrivacySettings, Settings
-from collector.enrich.dedup import DuplicateMemory, affinity_hash
+from collector.counters import LatencyHistogram
+from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.privacy import anonymise_address, opted_out
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
 from collector.pipeline.intake import Intake
 from collector.pipeline.topology import MappingRoute, Topology
 from collector.protocol.browser_event import parse_browser_event
+from collector.protocol.identifiers import affinity_hash
 from collector.protocol.json_event import parse_json_event
 from collector.ratelimit import RateLimitedLog
-from collector.stats import LatencyHistogram
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, Mappi
 from collector.errors import ConfigError, MappingError
 from collector.mapping.base import RecordMapping
 from collector.mapping.default import DefaultMapping
-from collector.mapping.functions import Environment
 from collector.mapping.groovy import load_any_mapping
+from collector.mapping.vocabulary import Environment
 from collector.sinks.file import FileSink
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import functools
 
-from collector.enrich.forwarded import java_host_string, peer_from_forwarded_for
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent
 from collector.protocol import identifiers
 from collector.protocol.base36 import parse_int36, parse_long36
 from collector.protocol.checksum import is_checksum_correct
+from collector.protocol.forwarded import java_host_string, peer_from_forwarded_for
 from collector.protocol.query import decode_query
 
 EVENT_SOURCE = "browser"

@@ -11,6 +11,8 @@ import base64
 import secrets
 from dataclasses import dataclass
 
+import mmh3
+
 from collector.protocol.base36 import parse_long36, to_base36
 
 _VERSION = "0"
@@ -78,3 +80,16 @@ def generate(timestamp_ms: int) -> DivolteIdentifier:
     """Make a new identifier for ``timestamp_ms`` with a 32-character random id, as Divolte's server does."""
     random_id = base64.urlsafe_b64encode(secrets.token_bytes(_RANDOM_BYTES)).decode("ascii")
     return DivolteIdentifier(timestamp_ms, random_id)
+
+
+_AFFINITY_SEED = 42
+
+
+def affinity_hash(party_id: str) -> int:
+    """Return Divolte's non-negative routing hash of a party id (murmur3_32, seed 42, over UTF-8).
+
+    Divolte picks the mapper thread as ``affinity_hash(party) % threads``; we use it the same way so that
+    one party's events stay in order on one worker.
+    """
+    value: int = mmh3.hash(party_id.encode("utf-8", "surrogatepass"), _AFFINITY_SEED, signed=True)
+    return value & 0x7FFFFFFF

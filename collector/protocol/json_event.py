@@ -18,10 +18,10 @@ from typing import Any
 
 import orjson
 
-from collector.enrich.forwarded import java_host_string, peer_from_forwarded_for
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent
 from collector.protocol import identifiers
+from collector.protocol.forwarded import java_host_string, peer_from_forwarded_for
 from collector.protocol.query import decode_query
 
 EVENT_SOURCE = "json"

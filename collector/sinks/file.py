@@ -48,9 +48,9 @@ from typing import BinaryIO
 from collector.avro.container import ContainerWriter, complete_prefix
 from collector.avro.schemas import Schema
 from collector.config.settings import FileStrategySettings
-from collector.enrich.dedup import affinity_hash
 from collector.errors import ConfigError, SinkError
 from collector.events import EncodedRecord
+from collector.protocol.identifiers import affinity_hash
 
 log = logging.getLogger(__name__)
 

@@ -153,9 +153,7 @@ class KafkaConnection:
 class KafkaSink:
     """Writes a sink's records to one Kafka topic; see the module docstring."""
 
-    def __init__(
-        self, name: str, topic: str, connection: KafkaConnection, *, confluent_id: int | None = None
-    ) -> None:
+    def __init__(self, name: str, topic: str, connection: KafkaConnection, *, confluent_id: int | None = None) -> None:
         self.name = name
         self.topic = topic
         self.connection = connection

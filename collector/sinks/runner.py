@@ -25,12 +25,12 @@ import os
 import time
 from dataclasses import dataclass
 
+from collector.counters import LatencyHistogram
 from collector.errors import SinkError
 from collector.events import EncodedRecord
 from collector.ratelimit import RateLimitedLog
 from collector.sinks.base import Sink
 from collector.sinks.spool import Spool
-from collector.stats import LatencyHistogram
 
 log = logging.getLogger(__name__)
 

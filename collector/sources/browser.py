@@ -12,10 +12,10 @@ import asyncio
 import time
 from importlib import resources
 
+from collector.counters import HttpCounts
 from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
 from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, etag_matches, method_not_allowed
-from collector.stats import HttpCounts
 
 PIXEL = resources.files("collector.resources").joinpath("transparent1x1.gif").read_bytes()
 SENTINEL_ETAG = b'"6b3edc43-20ec-4078-bc47-e965dd76b88a"'

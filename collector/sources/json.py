@@ -18,6 +18,7 @@ from a second pipelined request in HTTP/1.1: the extra bytes are refused by the 
 from __future__ import annotations
 
 from collector.config.settings import JsonSourceSettings
+from collector.counters import HttpCounts
 from collector.errors import IncompleteRequest
 from collector.pipeline.intake import Intake
 from collector.protocol import identifiers
@@ -32,7 +33,6 @@ from collector.sources.http import (
     method_not_allowed,
     send_text,
 )
-from collector.stats import HttpCounts
 
 CHUNK = 4096
 _PREFLIGHT = [

@@ -21,9 +21,9 @@ from typing import Any
 import orjson
 
 from collector.config.settings import BrowserSourceSettings
+from collector.counters import HttpCounts
 from collector.errors import ConfigError
 from collector.sources.http import SERVER_HEADER, Receive, Scope, Send, etag_matches, method_not_allowed
-from collector.stats import HttpCounts
 
 CONFIG_TOKEN = "__DIVOLTE_CONFIG__"
 MAX_COOKIE_SECONDS = 2**31 - 1

@@ -27,8 +27,8 @@ from collector.enrich.useragent import UserAgentParser
 from collector.errors import MappingError
 from collector.events import DivolteEvent
 from collector.mapping.compile import CompiledMapping
-from collector.mapping.functions import Environment
 from collector.mapping.groovy import load_any_mapping
+from collector.mapping.vocabulary import Environment
 from collector.protocol import identifiers
 
 EVENT_KEYS = {

@@ -9,9 +9,10 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.geodb import city_record as _city_record
+from tests.geodb import write_db as _write_db
 from tests.integration.conftest import StartCollector, free_port
 from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, file_sink_config
-from tests.unit.test_geo import _city_record, _write_db
 
 pytestmark = pytest.mark.integration
 

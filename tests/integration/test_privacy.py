@@ -10,9 +10,10 @@ import fastavro
 import httpx
 import pytest
 
+from tests.geodb import city_record as _city_record
+from tests.geodb import write_db as _write_db
 from tests.integration.conftest import StartCollector
 from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case
-from tests.unit.test_geo import _city_record, _write_db
 
 pytestmark = pytest.mark.integration
 

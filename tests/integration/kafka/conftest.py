@@ -1,6 +1,6 @@
 """A real Kafka broker for the Kafka sink's tests, an independent consumer, and browser events to send.
 
-The broker (``tests/kafka/broker.py``) is shared by the session; tests that stop or break a broker get one
+The broker (``tests/servers/kafka/broker.py``) is shared by the session; tests that stop or break a broker get one
 of their own from ``kafka_factory``. Records are read back with confluent-kafka (librdkafka), a client
 independent of the aiokafka producer under test. Without Java and Maven the tests are skipped, except in
 CI (``CI`` set), where that is a failure.
@@ -29,11 +29,11 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 
 from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string
-from tests.kafka.broker import JARS, KafkaBroker, KafkaUnavailable, fetch
 from tests.paths import SHARED
+from tests.servers.kafka.broker import JARS, KafkaBroker, KafkaUnavailable, fetch
 
 DIVOLTE_SCHEMA = avro.schema.parse((SHARED / "DefaultEventRecord.avsc").read_text())
-JAVA_REFERENCE = Path(__file__).resolve().parents[2] / "kafka" / "Murmur2Reference.java"
+JAVA_REFERENCE = Path(__file__).resolve().parents[2] / "servers" / "kafka" / "Murmur2Reference.java"
 
 USER_AGENT = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_1) AppleWebKit/537.36 (KHTML, like Gecko) "

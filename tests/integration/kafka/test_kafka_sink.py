@@ -1,7 +1,7 @@
 """The collector into a real Kafka broker: Divolte's keys, values, timestamps and partitions, in both modes.
 
 Records are read back with confluent-kafka and decoded with Divolte's schema file by Apache Avro; the
-expected partitions come from the Kafka client jar itself (``tests/kafka/Murmur2Reference.java``).
+expected partitions come from the Kafka client jar itself (``tests/servers/kafka/Murmur2Reference.java``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,471 @@
+"""Evaluating a parsed Groovy mapping: Divolte's semantics, the Python DSL's objects, the Python spelling.
+
+The script runs once, as Divolte runs it: statements in order, ``def`` variables in closure scopes (a
+name may not be declared twice where both are visible, as in Groovy), ``mapping { }`` making Divolte's
+value functions reachable, value closures (``map { … } onto``) ending in the value they produce, body
+closures (``apply { }``, ``section { }``) run inside the DSL's block. Every call goes to the object a
+Python mapping would call (``dsl.py``, ``functions.Vocabulary``) with the recorder pointing at the Groovy
+position, and is written to a ``PythonWriter`` in the Python DSL's spelling at the same time, so that the
+Python ``convert-mapping`` prints is the evaluated script, not a second reading of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from collector.avro.schemas import Schema
+from collector.errors import MappingError
+from collector.mapping import dsl
+from collector.mapping.groovy.parser import (
+    Assign,
+    Call,
+    Closure,
+    Concat,
+    Def,
+    ExprStmt,
+    Literal,
+    MethodCall,
+    Name,
+    Node,
+    Property,
+    Return,
+    Script,
+    Statement,
+)
+from collector.mapping.groovy.python_writer import PythonWriter, python_string
+from collector.mapping.groovy.vocabulary import (
+    DISCARD,
+    FUNCTION_ARGS,
+    KINDS,
+    MAPPABLE_LITERALS,
+    MAPPING_STATEMENTS,
+    METHODS,
+    PARSE_TARGETS,
+    PRODUCER_METHODS,
+    TO_PARSE,
+    LiteralMap,
+    Value,
+    a,
+    big_number,
+    equal_to_problem,
+    literal_problem,
+)
+from collector.mapping.producers import Producer, not_
+from collector.mapping.vocabulary import DigesterProducer, Environment, Match, Parse, Vocabulary
+
+
+@dataclass(frozen=True, slots=True)
+class ParseTarget:
+    """``int32``, ``uri``…: what ``parse … to`` takes."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClosureValue:
+    node: Closure
+    scope: Scope
+
+
+DONE = object()
+"""The value of a statement that declared an action (``map … onto``, ``stop()``…)."""
+
+
+@dataclass(slots=True)
+class Scope:
+    parent: Scope | None
+    in_mapping: bool
+    """Inside ``mapping { }``, where Divolte's value functions and statements are reachable."""
+    names: dict[str, tuple[Value, int]] = field(default_factory=dict)
+
+    def find(self, name: str) -> tuple[Value, int] | None:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.names:
+                return scope.names[name]
+            scope = scope.parent
+        return None
+
+    def owner(self, name: str) -> Scope | None:
+        scope: Scope | None = self
+        while scope is not None and name not in scope.names:
+            scope = scope.parent
+        return scope
+
+
+class Translator:
+    """Evaluates a parsed script once, recording the Python DSL's actions and writing the Python spelling."""
+
+    def __init__(self, file: str, environment: Environment, script: Script, source: str) -> None:
+        self.file = file
+        self.recorder = dsl.recorder()
+        self.functions = Vocabulary(environment).functions()
+        blank = {number for number, text in enumerate(source.splitlines(), 1) if not text.strip()}
+        self.out = PythonWriter(script.comments, blank, set(dsl.DSL_NAMES) | set(self.functions) | {"__file__"})
+        self.script = script
+        self.literal_maps: list[LiteralMap] = []
+        self._literal_pending: dict[int, tuple[dsl.PendingMap, dsl.Where, Value]] = {}
+
+    # --- errors and positions ------------------------------------------------------------------------
+
+    def where(self, node: Node) -> dsl.Where:
+        return dsl.Where(self.file, node.line, node.column)
+
+    def error(self, node: Node, message: str) -> MappingError:
+        return MappingError(f"{self.where(node)}: {message}")
+
+    def dsl_call(self, node: Node, fn: Callable[..., Any], *args: Any) -> Any:
+        """Call the Python DSL with the recorder pointing at ``node``; its errors get the Groovy position."""
+        self.recorder.position = self.where(node)
+        try:
+            return fn(*args)
+        except MappingError as exc:
+            if str(exc).startswith(self.file):
+                raise
+            raise self.error(node, str(exc)) from None
+        except (TypeError, ValueError, AttributeError, LookupError) as exc:
+            raise self.error(node, f"{type(exc).__name__}: {exc}") from None
+
+    # --- statements ----------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        self.block(self.script.body, Scope(None, in_mapping=False))
+        for pending, (where, _) in list(self.recorder.pending.items()):
+            if isinstance(pending, dsl.PendingMap):
+                raise MappingError(f"{where}: this map … has no onto 'field', so it maps nothing")
+            raise MappingError(f"{where}: this when … has no apply {{ … }}, stop() or exit(), so it does nothing")
+
+    def block(self, body: tuple[Statement, ...], scope: Scope) -> None:
+        for statement in body:
+            result = self.statement(statement, scope)
+            if result is not None:
+                self.check_effect(statement, result)
+
+    def value_closure(self, closure: ClosureValue) -> Value:
+        """Run a closure whose last expression is a value (``map { … } onto``, ``when { … } apply``)."""
+        body = closure.node.body
+        if not body or not isinstance(body[-1], ExprStmt | Return):
+            raise self.error(closure.node, "this closure must end with the value it produces")
+        scope = Scope(closure.scope, closure.scope.in_mapping)
+        self.block(body[:-1], scope)
+        last = body[-1]
+        return self.eval(last.expr, scope)
+
+    def body_closure(self, closure: Value, node: Node, in_mapping: bool = True) -> Callable[[], None]:
+        if not isinstance(closure.obj, ClosureValue):
+            raise self.error(node, f"expected a closure {{ … }}, found {self.describe(closure)}")
+        value = closure.obj
+        return lambda: self.block(value.node.body, Scope(value.scope, in_mapping or value.scope.in_mapping))
+
+    def statement(self, statement: Statement, scope: Scope) -> Value | None:
+        if isinstance(statement, Def):
+            known = scope.find(statement.name)
+            if known is not None:
+                raise self.error(statement, f"the variable '{statement.name}' is already declared (line {known[1]})")
+            value = Value(None, "None", "null", "null")
+            if statement.value is not None:
+                value = self.variable_value(statement.value, scope)
+            name = self.out.variable(statement.name)
+            self.out.emit(f"{name} = {value.py}", statement.line)
+            scope.names[statement.name] = (Value(value.obj, name, value.java, value.text), statement.line)
+            return None
+        if isinstance(statement, Assign):
+            value = self.variable_value(statement.value, scope)
+            owner = scope.owner(statement.name)
+            if owner is None:  # an undeclared name is a script binding in Groovy: visible everywhere after this
+                owner = scope
+                while owner.parent is not None:
+                    owner = owner.parent
+            name = self.out.variable(statement.name)
+            self.out.emit(f"{name} = {value.py}", statement.line)
+            owner.names[statement.name] = (Value(value.obj, name, value.java, value.text), statement.line)
+            return None
+        if isinstance(statement, Return):
+            raise self.error(statement, "`return` is only supported as the last statement of a value closure")
+        return self.eval(statement.expr, scope)
+
+    def variable_value(self, node: Node, scope: Scope) -> Value:
+        value = self.eval(node, scope)
+        if value.obj is DONE:
+            raise self.error(node, "this declares an action and has no value to keep in a variable")
+        if isinstance(value.obj, ClosureValue):
+            raise self.error(node, "closures can only be passed to map, when, apply, section and mapping")
+        return value
+
+    def check_effect(self, statement: Statement, result: Value) -> None:
+        obj = result.obj
+        if obj is DONE:
+            return
+        if isinstance(obj, dsl.PendingMap):
+            raise self.error(statement, "this map … has no onto 'field', so it maps nothing")
+        if isinstance(obj, dsl.When):
+            raise self.error(statement, "this when … has no apply { … }, stop() or exit(), so it does nothing")
+        if isinstance(obj, Match):
+            raise self.error(statement, "this match … has no against <value>")
+        if isinstance(obj, Parse):
+            raise self.error(statement, "this parse … has no to <type>")
+        raise self.error(statement, f"this statement has no effect: {self.describe(result)} is not mapped onto "
+                                    "anything (write map … onto 'field')")  # fmt: skip
+
+    # --- expressions ---------------------------------------------------------------------------------
+
+    def eval(self, node: Node, scope: Scope) -> Value:
+        if isinstance(node, Literal):
+            return Value(node.value, self.python_literal(node.value, node.java, node.text), node.java, node.text)
+        if isinstance(node, Name):
+            return self.name(node, scope)
+        if isinstance(node, Closure):
+            return Value(ClosureValue(node, scope), "<closure>")
+        if isinstance(node, Call):
+            return self.call(node, scope)
+        if isinstance(node, MethodCall):
+            return self.method(node, scope)
+        if isinstance(node, Concat):
+            left, right = self.eval(node.left, scope), self.eval(node.right, scope)
+            if left.java == right.java == "String":
+                return Value(left.obj + right.obj, f"{left.py} + {right.py}", "String", f"{left.text} + {right.text}")
+            raise self.error(node, "only strings known at start-up can be joined with +: values such as location() "
+                                   "are computed per event, after the mapping has run")  # fmt: skip
+        assert isinstance(node, Property)
+        target = self.eval(node.target, scope)
+        raise self.error(node, f"`.{node.name}` without parentheses reads a property, which {self.describe(target)} "
+                               f"does not have (Divolte fails here too): call the method, .{node.name}()")  # fmt: skip
+
+    @staticmethod
+    def python_literal(value: Any, java: str, text: str) -> str:
+        if java == "String":
+            return python_string(value)
+        return text if java == "BigDecimal" else repr(value)
+
+    def name(self, node: Name, scope: Scope) -> Value:
+        found = scope.find(node.name)
+        if found is not None:
+            return found[0]
+        if node.name in PARSE_TARGETS:
+            return Value(ParseTarget(node.name), repr(node.name))
+        if node.name in self.functions or node.name in MAPPING_STATEMENTS or node.name in ("map", "when", "not"):
+            raise self.error(node, f"`{node.name}` is a function: call it with parentheses, {node.name}(…)")
+        raise self.error(node, f"'{node.name}' is not defined: declare it with `def {node.name} = …` first, or is it "
+                               "a typo?")  # fmt: skip
+
+    def describe(self, value: Value) -> str:
+        obj = value.obj
+        if value.java == "null":
+            return "null"
+        if value.java:
+            return f"the {value.java} {value.text}"
+        if isinstance(obj, Producer):
+            return f"{obj.describe} ({a(obj.value_type.name)})"
+        if isinstance(obj, ClosureValue):
+            return "a closure"
+        if isinstance(obj, ParseTarget):
+            return f"the parse target {obj.name}"
+        if isinstance(obj, dsl.PendingMap | dsl.When | Match | Parse):
+            return f"an unfinished {type(obj).__name__.replace('Pending', '').lower()} …"
+        return "an action"
+
+    def args(self, node: Call | MethodCall, scope: Scope) -> list[Value]:
+        return [self.eval(arg, scope) for arg in node.args]
+
+    def expect(self, node: Node, what: str, value: Value, kind: str) -> Any:
+        """The Python value of an argument of the expected kind (see ``KINDS``), or a start-up error."""
+        obj = value.obj
+        ok = {
+            "str": value.java == "String",
+            "int": value.java == "Integer",
+            "producer": isinstance(obj, Producer) and not isinstance(obj, DigesterProducer),
+            "int|str": value.java in ("Integer", "String"),
+            "str|producer": value.java == "String" or isinstance(obj, Producer),
+            "value": value.java in MAPPABLE_LITERALS or isinstance(obj, Producer),
+        }[kind]
+        if not ok:
+            if value.java in ("BigDecimal", "BigInteger"):
+                raise self.error(node, big_number(value))
+            raise self.error(node, f"{what} takes {KINDS[kind]}, not {self.describe(value)}")
+        return obj
+
+    # --- functions (the script's and the mapping's) -------------------------------------------------
+
+    def call(self, node: Call, scope: Scope) -> Value:
+        name, args = node.name, self.args(node, scope)
+        if scope.find(name) is not None:
+            raise self.error(node, f"'{name}' is a variable; calling it is not supported")
+        if name == "mapping":
+            if len(args) != 1:
+                raise self.error(node, "mapping takes one closure: mapping { … }")
+            self.body_closure(args[0], node, in_mapping=True)()
+            return Value(DONE, "")
+        if name == "map" and len(args) == 1:
+            return self.start_map(node, args[0])
+        if name == "when" and len(args) == 1:
+            return self.start_when(node, args[0])
+        if name == "match" and len(args) == 1:
+            regex = self.expect(node, "match", args[0], "str")
+            return Value(self.dsl_call(node, Match, regex), f"match({args[0].py})")
+        if name == "parse" and len(args) == 1:
+            producer = self.expect(node, "parse", args[0], "producer")
+            return Value(self.dsl_call(node, Parse, producer), f"parse({args[0].py})")
+        if name == "not" and len(args) == 1:
+            producer = self.expect(node, "not", args[0], "producer")
+            return Value(self.dsl_call(node, not_, producer), f"not_({args[0].py})")
+        if name == "discard":
+            raise self.error(node, DISCARD)
+        known = name in self.functions or name in MAPPING_STATEMENTS or name in ("map", "when")
+        if known and not scope.in_mapping:
+            raise self.error(node, f"{name}() is only available inside mapping {{ … }}")
+        if name in ("map", "when", "section", "stop", "exit", "exitWhen", "matcher"):
+            return self.mapping_statement(node, name, args)
+        if name in TO_PARSE:
+            if len(args) != 1:
+                raise self.error(node, f"{name} takes one value: {name}(location())")
+            producer, kind = self.expect(node, name, args[0], "producer"), TO_PARSE[name]
+            parsed = self.dsl_call(node, lambda: Parse(producer).to(kind))
+            return Value(parsed, f"parse({args[0].py}).to({kind!r})")
+        if name in self.functions and name not in ("parse", "match"):
+            return self.value_function(node, name, args)
+        raise self.error(node, f"{name}() is not part of Divolte's mapping DSL")
+
+    def value_function(self, node: Call, name: str, args: list[Value]) -> Value:
+        signatures = FUNCTION_ARGS.get(name, ((),))
+        for signature in signatures:
+            if len(signature) == len(args):
+                values = [self.expect(node, f"{name}()", arg, kind) for arg, kind in zip(args, signature, strict=True)]
+                result = self.dsl_call(node, self.functions[name], *values)
+                return Value(result, f"{name}({', '.join(arg.py for arg in args)})")
+        counts = " or ".join(str(len(s)) for s in signatures)
+        raise self.error(node, f"{name}() takes {counts} argument(s), not {len(args)}")
+
+    def start_map(self, node: Node, value: Value) -> Value:
+        if isinstance(value.obj, ClosureValue):
+            value = self.value_closure(value.obj)
+        if value.java and value.java not in MAPPABLE_LITERALS:
+            if value.java == "null":
+                raise self.error(node, "null cannot be mapped: an absent value already leaves the field as it is")
+            raise self.error(node, big_number(value))
+        if (not value.java and not isinstance(value.obj, Producer)) or isinstance(value.obj, DigesterProducer):
+            raise self.error(node, f"map takes a value or a literal, not {self.describe(value)}")
+        pending = self.dsl_call(node, dsl.map_, value.obj)
+        if value.java:
+            self._literal_pending[id(pending)] = (pending, self.where(node), value)
+        return Value(pending, f"map_({value.py})")
+
+    def start_when(self, node: Node, condition: Value) -> Value:
+        if isinstance(condition.obj, ClosureValue):
+            condition = self.value_closure(condition.obj)
+        producer = self.expect(node, "when", condition, "producer")
+        return Value(self.dsl_call(node, dsl.when, producer), f"when({condition.py})")
+
+    def mapping_statement(self, node: Call, name: str, args: list[Value]) -> Value:
+        """The statements ``mapping { }`` delegates to Divolte's DslRecordMapping (SPEC §6.2)."""
+        count = {"map": 2, "when": 2, "section": 1, "stop": 0, "exit": 0, "exitWhen": 1, "matcher": 2}[name]
+        if len(args) != count:
+            raise self.error(node, f"{name} takes {count} argument{'s' if count != 1 else ''}, not {len(args)}")
+        if name == "map":  # DslRecordMapping.map(fieldName, value): the arguments in the other order
+            field_name = self.expect(node, "map(field, value)", args[0], "str")
+            pending = self.start_map(node, args[1])
+            return self.onto(node, pending, field_name, args[0].py)
+        if name == "when":
+            when = self.start_when(node, args[0])
+            return self.apply(node, when, args[1])
+        if name == "section":
+            body = self.body_closure(args[0], node)
+            start = self.out.open_block("with section()", node.line)
+            self.dsl_call(node, dsl.section, body)
+            self.out.close_block(start)
+        elif name in ("stop", "exit"):
+            self.dsl_call(node, getattr(dsl, name))
+            self.out.emit(f"{name}()", node.line)
+        elif name == "exitWhen":
+            when = self.start_when(node, args[0])
+            self.dsl_call(node, when.obj.exit)
+            self.out.emit(f"{when.py}.exit()", node.line)
+        else:  # matcher(value, regex) = match regex against value
+            producer = self.expect(node, "matcher", args[0], "producer")
+            regex = self.expect(node, "matcher", args[1], "str")
+            matcher = self.dsl_call(node, lambda: Match(regex).against(producer))
+            return Value(matcher, f"match({args[1].py}).against({args[0].py})")
+        return Value(DONE, "")
+
+    # --- methods -------------------------------------------------------------------------------------
+
+    def method(self, node: MethodCall, scope: Scope) -> Value:
+        target = self.eval(node.target, scope)
+        args = self.args(node, scope)
+        obj, name = target.obj, node.name
+        if isinstance(obj, dsl.PendingMap) and name == "onto" and len(args) == 1:
+            return self.onto(node, target, self.expect(node, "onto", args[0], "str"), args[0].py)
+        if isinstance(obj, dsl.When) and name == "apply" and len(args) == 1:
+            return self.apply(node, target, args[0])
+        if isinstance(obj, dsl.When) and name in ("stop", "exit") and not args:
+            self.dsl_call(node, getattr(obj, name))
+            self.out.emit(f"{target.py}.{name}()", node.line)
+            return Value(DONE, "")
+        if isinstance(obj, Match) and name == "against" and len(args) == 1:
+            producer = self.expect(node, "against", args[0], "producer")
+            return Value(self.dsl_call(node, obj.against, producer), f"{target.py}.against({args[0].py})")
+        if isinstance(obj, Parse) and name == "to" and len(args) == 1:
+            if not isinstance(args[0].obj, ParseTarget):
+                raise self.error(node, f"to takes one of {', '.join(PARSE_TARGETS)} (names, not strings), not "
+                                       f"{self.describe(args[0])}")  # fmt: skip
+            kind = args[0].obj.name
+            return Value(self.dsl_call(node, obj.to, kind), f"{target.py}.to({kind!r})")
+        if isinstance(obj, Producer):
+            return self.producer_method(node, target, args)
+        if name == "discard":
+            raise self.error(node, DISCARD)
+        expected = {dsl.PendingMap: "onto 'field'", dsl.When: "apply { … }, stop() or exit()", Match: "against "
+                    "<value>", Parse: "to <type>"}  # fmt: skip
+        for unfinished, usage in expected.items():
+            if isinstance(obj, unfinished):
+                raise self.error(node, f"expected {usage} here, found {name}")
+        raise self.error(node, f"{self.describe(target)} has no method {name}()")
+
+    def onto(self, node: Node, pending: Value, field_name: str, field_py: str) -> Value:
+        self.dsl_call(node, pending.obj.onto, field_name)
+        self.out.emit(f"{pending.py}.onto({field_py})", node.line)
+        literal = self._literal_pending.pop(id(pending.obj), None)
+        if literal is not None:
+            self.literal_maps.append(LiteralMap(literal[1], field_name, literal[2]))
+        return Value(DONE, "")
+
+    def apply(self, node: Node, when: Value, closure: Value) -> Value:
+        body = self.body_closure(closure, node)
+        start = self.out.open_block(f"with {when.py}", node.line)
+        self.dsl_call(node, when.obj.apply, body)
+        self.out.close_block(start)
+        return Value(DONE, "")
+
+    def producer_method(self, node: MethodCall, target: Value, args: list[Value]) -> Value:
+        obj: Producer = target.obj
+        methods: dict[str, tuple[str, ...]] = {} if isinstance(obj, DigesterProducer) else dict(PRODUCER_METHODS)
+        for cls in reversed(type(obj).__mro__):
+            methods.update(METHODS.get(cls, {}))
+        signature = methods.get(node.name)
+        if signature is None:
+            raise self.error(node, f"{obj.describe} ({a(obj.value_type.name)}) has no method {node.name}(); it has "
+                                   f"{', '.join(name + '()' for name in methods)}")  # fmt: skip
+        if len(args) != len(signature):
+            hint = ""
+            if args and isinstance(args[-1].obj, ClosureValue):
+                hint = (" (Groovy passes a { … } that follows a call on the same line to that call: write "
+                        "`when <condition> apply { … }`)")  # fmt: skip
+            raise self.error(node, f"{node.name}() takes {len(signature)} argument"
+                                   f"{'s' if len(signature) != 1 else ''}, not {len(args)}{hint}")  # fmt: skip
+        values = [self.expect(node, f"{node.name}()", arg, kind) for arg, kind in zip(args, signature, strict=True)]
+        problem = equal_to_problem(obj, args[0]) if node.name == "equalTo" else None
+        if problem:
+            raise self.error(node, problem)
+        python_name = {"and": "and_", "or": "or_"}.get(node.name, node.name)
+        result = self.dsl_call(node, getattr(obj, python_name), *values)
+        return Value(result, f"{target.py}.{python_name}({', '.join(arg.py for arg in args)})")
+
+    # --- after evaluation ----------------------------------------------------------------------------
+
+    def check_literals(self, schema: Schema) -> None:
+        """Divolte maps a literal only onto the Avro type of its Groovy type: ``42`` onto int, ``42L`` onto long."""
+        for literal in self.literal_maps:
+            problem = literal_problem(literal, schema)
+            if problem:
+                raise MappingError(f"{literal.where}: {problem}")

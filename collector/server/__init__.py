@@ -1,0 +1,1 @@
+"""How the collector meets the network: uvicorn's HTTP protocol with limits, the pixel fast path, the runner."""

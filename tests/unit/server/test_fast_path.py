@@ -1,0 +1,167 @@
+"""The pixel fast path answers exactly what the ASGI path answers, keeps the same events, and steps aside
+for every request it does not handle (other paths and methods, HTTP/1.0, close, pipelining, odd paths)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from collector.app import FrontDoor, build_app
+from collector.config import load
+from collector.events import CapturedRequest
+from collector.server.fast_path import PixelFastPath, with_pixel_fast_path
+from collector.server.protocol import protocol_class
+from collector.sources.browser import PixelEndpoint
+
+SENTINEL = b'"6b3edc43-20ec-4078-bc47-e965dd76b88a"'
+EVENT = b"/csc-event?p=0%3Ai1t84hgy%3Aparty&s=0%3Ai1t84hgy%3As&v=0%3Av&e=0%3Ave&c=i1t8q2b6&n=t&f=t&t=pageView"
+
+CASES: dict[str, bytes] = {
+    "event": b"GET " + EVENT + b" HTTP/1.1\r\nHost: x\r\nUser-Agent: t\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
+    "no query": b"GET /csc-event HTTP/1.1\r\nHost: x\r\n\r\n",
+    "cached pixel (304)": b"GET " + EVENT + b" HTTP/1.1\r\nHost: x\r\nIf-None-Match: " + SENTINEL + b"\r\n\r\n",
+    "pipelined": b"GET /csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\nGET /ping HTTP/1.1\r\nHost: x\r\n\r\n"
+    b"GET /csc-event?b=2 HTTP/1.1\r\nHost: x\r\n\r\nGET /csc-event?c=3 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "HEAD": b"HEAD /csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "POST": b"POST /csc-event?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi",
+    "GET with a body": b"GET /csc-event?a=1 HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc"
+    b"GET /csc-event?a=2 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "HTTP/1.0": b"GET /csc-event?a=1 HTTP/1.0\r\nHost: x\r\n\r\n",
+    "Connection: close": b"GET /csc-event?a=1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    "escaped path": b"GET /csc%2Devent?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "dot segments": b"GET /x/../csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "absolute form": b"GET http://x/csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "trailing slash": b"GET /csc-event/?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "tracker": b"GET /divolte.js HTTP/1.1\r\nHost: x\r\n\r\n",
+}
+
+CONFIG = """
+divolte {{
+  global.server.serve_static_resources = false
+  sources.browser.type = browser
+  sinks.files {{ type = hdfs, file_strategy {{ working_dir = "{dir}", publish_dir = "{dir}" }} }}
+  mappings.m {{ sources = [browser], sinks = [files] }}
+}}
+"""
+
+
+class Server:
+    """The collector app under uvicorn in this event loop, without its lifespan (the intake just fills)."""
+
+    def __init__(self, app: FrontDoor, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
+        self.app = app
+        self.server = server
+        self.task = task
+
+    @property
+    def port(self) -> int:
+        return int(self.server.servers[0].sockets[0].getsockname()[1])
+
+    def captured(self) -> list[CapturedRequest]:
+        return list(self.app.collector.intake._items)
+
+    async def exchange(self, request: bytes) -> bytes:
+        """Send ``request`` in one write and read until the server closes or stays quiet."""
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
+        writer.write(request)
+        await writer.drain()
+        data = b""
+        while True:
+            try:
+                chunk = await asyncio.wait_for(reader.read(65536), 0.2)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        writer.close()
+        return re.sub(rb"date: [^\r]+", b"date: <now>", data)
+
+
+async def start(tmp_path: Path, fast: bool) -> Server:
+    (tmp_path / "files").mkdir(parents=True)
+    path = tmp_path / "collector.conf"
+    path.write_text(CONFIG.format(dir=tmp_path / "files"))
+    settings = load(path)
+    app = build_app(settings)
+    guarded = protocol_class(settings.global_.server)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=with_pixel_fast_path(guarded) if fast else guarded,
+        lifespan="off", server_header=False, proxy_headers=False, log_config=None, access_log=False,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    return Server(app, server, task)
+
+
+@pytest.fixture
+async def servers(tmp_path: Path) -> AsyncIterator[tuple[Server, Server]]:
+    plain = await start(tmp_path / "plain", fast=False)
+    fast = await start(tmp_path / "fast", fast=True)
+    yield plain, fast
+    for s in (plain, fast):
+        s.server.should_exit = True
+        await s.task
+
+
+def without_access_log(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pytest attaches its capture handlers to every logger during a test, which reads as access logging
+    switched on (the fast path then steps aside); the collector runs with none."""
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "handlers", [])
+
+
+def comparable(requests: list[CapturedRequest]) -> list[tuple[Any, ...]]:
+    return [(r.source, r.query, r.headers, r.peer) for r in requests]
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_same_bytes_and_same_events_as_the_asgi_path(
+    servers: tuple[Server, Server], case: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_access_log(monkeypatch)
+    plain, fast = servers
+    assert await fast.exchange(CASES[case]) == await plain.exchange(CASES[case])
+    assert comparable(fast.captured()) == comparable(plain.captured())
+    assert fast.app.collector.http.counts == plain.app.collector.http.counts
+
+
+async def test_plain_event_gets_never_reach_the_asgi_app(
+    servers: tuple[Server, Server], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    without_access_log(monkeypatch)
+    plain, fast = servers
+    calls: list[str] = []
+    original: Callable[..., Any] = PixelEndpoint.__call__
+
+    async def counting(self: PixelEndpoint, scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(PixelEndpoint, "__call__", counting)
+    await fast.exchange(CASES["event"] + CASES["cached pixel (304)"] + CASES["no query"])
+    assert calls == []
+    assert len(fast.captured()) == 2
+    await fast.exchange(CASES["HEAD"] + CASES["escaped path"])
+    assert calls == ["/csc-event", "/csc-event"]
+    await plain.exchange(CASES["event"])
+    assert len(calls) == 3
+    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "handlers", [logging.NullHandler()])
+    await fast.exchange(CASES["event"])  # with access logging on, every request goes through ASGI (and the log)
+    assert len(calls) == 4
+
+
+def test_sits_between_the_guarded_protocol_and_uvicorns() -> None:
+    guarded = protocol_class(load(None).global_.server)
+    mro = with_pixel_fast_path(guarded).__mro__
+    assert mro.index(guarded) < mro.index(PixelFastPath) < mro.index(HttpToolsProtocol)
+    assert with_pixel_fast_path(HttpToolsProtocol) is PixelFastPath

@@ -1,0 +1,130 @@
+"""``global.kafka.producer``: Java property names to aiokafka arguments; anything else stops start-up."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from collector.app import Collector
+from collector.config import load
+from collector.errors import ConfigError
+from collector.sinks.kafka import KafkaSink
+from collector.sinks.kafka_config import producer_options
+
+
+def test_divoltes_reference_defaults() -> None:
+    settings = load(None)
+    options = producer_options(settings.global_.kafka.producer)
+    assert options.kwargs == {
+        "bootstrap_servers": ["localhost:9092"], "client_id": "divolte.collector", "acks": 1,
+        "compression_type": "lz4", "request_timeout_ms": 30000, "max_batch_size": 262144,
+    }  # fmt: skip
+    assert set(options.no_effect) == {"retries", "max.in.flight.requests.per.connection"}
+    assert settings.global_.kafka.spool_dir == "/tmp/divolte-spool"
+    assert settings.global_.kafka.spool_max_bytes == 1024**3
+
+
+def test_every_translated_property() -> None:
+    options = producer_options({
+        "bootstrap.servers": "a:9092, b:9093", "client.id": "me", "acks": "all", "compression.type": "zstd",
+        "batch.size": "65536", "max.request.size": "2097152", "request.timeout.ms": "10000",
+        "metadata.max.age.ms": "60000", "retry.backoff.ms": "50", "connections.max.idle.ms": "1000",
+        "enable.idempotence": "true", "security.protocol": "sasl_plaintext", "sasl.mechanism": "SCRAM-SHA-512",
+        "sasl.jaas.config": 'org.apache.kafka.common.security.scram.ScramLoginModule required username="u" '
+                            'password="p\\"w";',
+    })  # fmt: skip
+    assert options.kwargs == {
+        "bootstrap_servers": ["a:9092", "b:9093"], "client_id": "me", "acks": -1, "compression_type": "zstd",
+        "max_batch_size": 65536, "max_request_size": 2097152, "request_timeout_ms": 10000,
+        "metadata_max_age_ms": 60000, "retry_backoff_ms": 50, "connections_max_idle_ms": 1000,
+        "enable_idempotence": True, "security_protocol": "SASL_PLAINTEXT", "sasl_mechanism": "SCRAM-SHA-512",
+        "sasl_plain_username": "u", "sasl_plain_password": 'p\\"w',
+    }  # fmt: skip
+    assert producer_options({"compression.type": "none"}).kwargs["compression_type"] is None
+
+
+def test_unknown_and_bad_properties_are_all_named() -> None:
+    with pytest.raises(ConfigError) as raised:
+        producer_options({"acks": "2", "batch.size": "soon", "transactional.id": "x", "partitioner.class": "my.P"})
+    problems = "\n".join(raised.value.problems)
+    assert "divolte.global.kafka.producer.acks: expected 0, 1, -1 or all, found '2'" in problems
+    assert "divolte.global.kafka.producer.batch.size: expected an integer, found 'soon'" in problems
+    assert "divolte.global.kafka.producer.transactional.id: unknown or unsupported" in problems
+    assert "Supported: bootstrap.servers, client.id, acks" in problems
+    assert "only Kafka's default partitioner" in problems
+    assert len(raised.value.problems) == 4
+
+
+def test_tls_needs_pem_and_an_ssl_protocol() -> None:
+    with pytest.raises(ConfigError, match="convert the store to PEM"):
+        producer_options({"security.protocol": "SSL", "ssl.truststore.type": "JKS"})
+    with pytest.raises(ConfigError, match=r"security\.protocol is not SSL"):
+        producer_options({"ssl.truststore.location": "/x.pem"})
+    options = producer_options({"security.protocol": "SSL", "ssl.endpoint.identification.algorithm": ""})
+    assert options.kwargs["ssl_context"].check_hostname is False
+
+
+def test_idempotence_needs_acks_all() -> None:
+    with pytest.raises(ConfigError, match="needs acks = all"):
+        producer_options({"enable.idempotence": "true"})
+
+
+def _config(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "c.conf"
+    path.write_text(body)
+    return path
+
+
+def test_a_bad_producer_property_stops_start_up_once_for_all_kafka_sinks(tmp_path: Path) -> None:
+    settings = load(
+        _config(
+            tmp_path,
+            """
+        divolte.global.kafka { enabled = true, producer.max.poll.records = 5 }
+        divolte.sinks { a { type = kafka }, b { type = kafka, topic = other } }
+        divolte.mappings.m { sources = [browser], sinks = [a, b] }
+    """,
+        )
+    )
+    with pytest.raises(ConfigError) as raised:
+        Collector(settings)
+    assert len(raised.value.problems) == 1
+    assert "divolte.global.kafka.producer.max.poll.records: unknown or unsupported" in raised.value.problems[0]
+
+
+def test_kafka_sinks_are_built_with_the_mappings_confluent_id(tmp_path: Path) -> None:
+    settings = load(
+        _config(
+            tmp_path,
+            f"""
+        divolte.global.kafka {{ enabled = true, spool_dir = "{tmp_path}/spool", spool_max_bytes = 4096 }}
+        divolte.sinks {{ k {{ type = kafka, mode = confluent }}, n {{ type = kafka }} }}
+        divolte.mappings.m {{ sources = [browser], sinks = [k, n], confluent_id = 42 }}
+    """,
+        )
+    )
+    topology = Collector(settings).topology
+    confluent, naked = topology.sinks["k"], topology.sinks["n"]
+    assert isinstance(confluent.sink, KafkaSink) and isinstance(naked.sink, KafkaSink)
+    assert (confluent.sink.confluent_id, naked.sink.confluent_id) == (42, None)
+    assert confluent.sink.connection is naked.sink.connection, "one producer per process"
+    assert confluent.spool is not None and confluent.spool.directory == tmp_path / "spool" / "k"
+    assert confluent.spool.max_bytes == 4096
+    assert confluent.capacity == 2 * 1048576
+
+
+def test_spool_settings_are_checked(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="spool_max_bytes: must be between 0 and"):
+        load(_config(tmp_path, "divolte.global.kafka.spool_max_bytes = -1"))
+    settings = load(
+        _config(
+            tmp_path,
+            """
+        divolte.global.kafka { enabled = true, spool_max_bytes = 0 }
+        divolte.sinks.k.type = kafka
+        divolte.mappings.m { sources = [browser], sinks = [k] }
+    """,
+        )
+    )
+    assert Collector(settings).topology.sinks["k"].spool is None
