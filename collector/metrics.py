@@ -85,24 +85,24 @@ class CollectorMetrics:
 
     def _events(self) -> Iterator[Metric]:
         intake = self.collector.intake.statistics()
-        processor = self.collector.processor
+        processor = self.collector.processor.statistics()
         yield CounterMetricFamily(PREFIX + "events_accepted", "Events taken into the intake.", value=intake.accepted)
         yield CounterMetricFamily(PREFIX + "events_processed", "Events parsed and mapped.", value=processor.processed)
         yield CounterMetricFamily(PREFIX + "events_corrupt", "Events with a wrong checksum.", value=processor.corrupt)
         yield CounterMetricFamily(PREFIX + "events_duplicate", "Events seen before.", value=processor.duplicates)
         discarded = _counter("events_discarded", "Events a mapping dropped on purpose.", ["mapping"])
-        for mapping, count in sorted(processor.discarded.copy().items()):
+        for mapping, count in sorted(processor.discarded.items()):
             discarded.add_metric([mapping], count)
         yield discarded
         dropped = _counter("events_dropped", "Events lost, by reason.", ["reason"])
         dropped.add_metric(["intake_full"], intake.dropped)
-        counts = processor.dropped.copy()
+        counts = processor.dropped
         for reason in sorted({*BROWSER_DROP_REASONS, *JSON_DROP_REASONS, "privacy_opt_out", *counts}):
             dropped.add_metric([reason], counts.get(reason, 0))
-        dropped.add_metric(["mapping_error"], sum(processor.mapping_errors.copy().values()))
+        dropped.add_metric(["mapping_error"], sum(processor.mapping_errors.values()))
         yield dropped
         batches = HistogramMetricFamily(PREFIX + "batch_duration_seconds", "Time to process one batch of events.")
-        histogram = processor.batch_latency
+        histogram = self.collector.processor.batch_latency
         batches.add_metric([], histogram.cumulative(), histogram.total)
         yield batches
 

@@ -1,19 +1,20 @@
 """Compiles the configured sources, mappings and sinks into the routes events follow, once at start-up.
 
-For each source: the mappings that read it, each with its encoder and the runners of its sinks. Sinks whose
+For each source: the mappings that read it, each with its map-and-encode step and the runners of its sinks. Sinks whose
 type is disabled globally (``divolte.global.<type>.enabled = false``) are not built and mappings skip them,
 as in Divolte. A sink type this collector does not implement yet is a start-up error, never a silent no-op.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import Schema, default_schema, load_schema
 from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, S3SinkSettings, Settings
 from collector.errors import ConfigError, MappingError
+from collector.events import DivolteEvent
 from collector.mapping.base import RecordMapping
 from collector.mapping.default import DefaultMapping
 from collector.mapping.groovy import load_any_mapping
@@ -28,14 +29,18 @@ from collector.sinks.spool import Spool
 
 @dataclass(frozen=True, slots=True)
 class MappingRoute:
-    """One mapping as the processor runs it: map, encode once, offer to each sink."""
+    """One mapping as the processor runs it: map and encode once, offer the bytes to each sink."""
 
     name: str
     mapping: RecordMapping
-    encoder: RecordEncoder
     sinks: tuple[SinkRunner, ...]
     discard_corrupted: bool
     discard_duplicates: bool
+    map_encoded: Callable[[DivolteEvent], bytes | None] = field(init=False)
+    """``mapping.map_encoded``, looked up once here rather than once per event."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "map_encoded", self.mapping.map_encoded)  # frozen: set once, at construction
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +141,6 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         route = MappingRoute(
             name=name,
             mapping=mapping,
-            encoder=RecordEncoder(mapping.schema),
             sinks=tuple(runners[s] for s in mapping_settings.sinks if s in runners),
             discard_corrupted=mapping_settings.discard_corrupted,
             discard_duplicates=mapping_settings.discard_duplicates,
