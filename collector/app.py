@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, Settings
-from collector.counters import HttpCounts
+from collector.counters import HttpCounts, RefusalCounts
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
 from collector.mapping.vocabulary import Environment
@@ -57,6 +57,8 @@ class Collector:
         self.topology = build_topology(settings, Environment(self.user_agents, self.geo))
         self.processor = Processor(self.intake, self.topology, ProcessorSettings.of(settings))
         self.http = HttpCounts()
+        self.refusals = RefusalCounts()
+        """Requests the HTTP protocol refused (``server/protocol.py``); the server hands it to the protocol."""
         self.shutting_down = False
         self.started = False
 

@@ -30,21 +30,47 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import CollectorRegistry
 
+from collector.counters import HttpCounts, RefusalCounts
+from collector.enrich.geo import GeoDatabase
+from collector.enrich.useragent import UserAgentParser
+from collector.pipeline.intake import Intake
+from collector.pipeline.process import Processor
+from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import DROP_REASONS as BROWSER_DROP_REASONS
 from collector.protocol.json_event import DROP_REASONS as JSON_DROP_REASONS
-from collector.server.protocol import REFUSALS
 from collector.sinks.s3 import S3Sink
 
-if TYPE_CHECKING:
-    from collector.app import Collector
-
 PREFIX = "divolte_"
+
+
+class Observed(Protocol):
+    """What the metrics read of a running collector (``app.Collector`` is one), at scrape time.
+
+    A protocol, so that this module depends on the components it reads, not on the application that
+    builds them (which imports this module to serve ``/metrics``)."""
+
+    @property
+    def http(self) -> HttpCounts: ...
+    @property
+    def refusals(self) -> RefusalCounts: ...
+    @property
+    def intake(self) -> Intake: ...
+    @property
+    def processor(self) -> Processor: ...
+    @property
+    def topology(self) -> Topology: ...
+    @property
+    def user_agents(self) -> UserAgentParser: ...
+    @property
+    def geo(self) -> GeoDatabase | None: ...
+    @property
+    def ready(self) -> bool: ...
 
 
 def _counter(name: str, doc: str, labels: Iterable[str] = ()) -> CounterMetricFamily:
@@ -56,12 +82,12 @@ def _gauge(name: str, doc: str, labels: Iterable[str] = ()) -> GaugeMetricFamily
 
 
 class CollectorMetrics:
-    """A ``prometheus_client`` collector over one running ``Collector``.
+    """A ``prometheus_client`` collector over one running collector.
 
     Scrapes may run in another thread (``metrics.port``): dictionaries are copied (atomic under the GIL)
     before they are iterated, since the event loop may add keys meanwhile."""
 
-    def __init__(self, collector: Collector) -> None:
+    def __init__(self, collector: Observed) -> None:
         self.collector = collector
 
     def describe(self) -> list[Metric]:
@@ -79,7 +105,7 @@ class CollectorMetrics:
             requests.add_metric([endpoint, str(status)], count)
         yield requests
         refused = _counter("http_refused", "Requests refused by the HTTP protocol layer, by reason.", ["reason"])
-        for reason, count in sorted(REFUSALS.copy().items()):
+        for reason, count in sorted(self.collector.refusals.counts.copy().items()):
             refused.add_metric([reason], count)
         yield refused
 
@@ -166,7 +192,7 @@ class CollectorMetrics:
             )
 
 
-def registry_for(collector: Collector) -> CollectorRegistry:
+def registry_for(collector: Observed) -> CollectorRegistry:
     """A registry with the collector's metrics and this process's CPU and memory."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CollectorMetrics(collector))
