@@ -14,10 +14,11 @@ response, a connection whose writes are paused, access logging, a response delay
 a standard ASGI app that any server can run; this only makes uvicorn's side of the hot path shorter.
 
 Use: ``server/protocol.py``'s ``CollectorHttpProtocol`` places the mixin right above uvicorn's
-``HttpToolsProtocol``, below the protocol that guards the parser (limits, deadlines), which so sees every
-callback first.
+``HttpToolsProtocol``, below the protocol that guards the parser (limits, deadlines), so that the guards
+see every callback first.
 
-The mixin reads and calls uvicorn's internals, not its public API: the names in ``UVICORN_INTERNALS``.
+The mixin reads and calls uvicorn's internals, not its public API: ``UVICORN_NAMES`` and
+``UVICORN_ATTRIBUTES``.
 ``pyproject.toml`` bounds uvicorn to the versions it was written against, and ``missing_uvicorn_internals``
 checks at start-up that each name is still there, so a uvicorn that renamed one serves through ASGI (see
 ``http_protocol``) instead of failing on the first event.
@@ -34,8 +35,9 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from collector.sources.browser import PixelEndpoint
 
-UVICORN_INTERNALS: dict[str, tuple[str, ...]] = {
-    "httptools_impl": ("STATUS_LINE", "HttpToolsProtocol", "RequestResponseCycle", "FlowControl", "ServerState"),
+UVICORN_NAMES = ("STATUS_LINE", "HttpToolsProtocol", "RequestResponseCycle", "FlowControl", "ServerState")
+"""What the fast path takes from uvicorn's ``httptools_impl`` module (the classes it defines or imports)."""
+UVICORN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "HttpToolsProtocol": (
         "app", "root_path", "access_log", "limit_concurrency", "parser", "url", "headers", "client", "transport",
         "pipeline", "cycle", "flow", "server_state",
@@ -45,8 +47,7 @@ UVICORN_INTERNALS: dict[str, tuple[str, ...]] = {
     "FlowControl": ("write_paused",),
     "ServerState": ("default_headers",),
 }  # fmt: skip
-"""What ``PixelFastPath`` uses of uvicorn's ``httptools_impl`` module and of the classes it defines or imports:
-module names, then attributes and methods of each class (instance attributes included)."""
+"""What the fast path uses of each of those classes: attributes (instance attributes included) and methods."""
 
 
 def _attributes(cls: type) -> set[str]:
@@ -63,15 +64,14 @@ def _attributes(cls: type) -> set[str]:
 
 
 def missing_uvicorn_internals() -> list[str]:
-    """Each name of ``UVICORN_INTERNALS`` the installed uvicorn lacks (``Class.attribute``); empty when none."""
-    missing = [f"httptools_impl.{name}" for name in UVICORN_INTERNALS["httptools_impl"]
-               if not hasattr(httptools_impl, name)]  # fmt: skip
-    for class_name, needed in UVICORN_INTERNALS.items():
+    """What the installed uvicorn lacks of ``UVICORN_NAMES`` and ``UVICORN_ATTRIBUTES`` (``httptools_impl.NAME``,
+    ``Class.attribute``); empty when it has everything."""
+    missing = [f"httptools_impl.{name}" for name in UVICORN_NAMES if not hasattr(httptools_impl, name)]
+    for class_name, needed in UVICORN_ATTRIBUTES.items():
         cls = getattr(httptools_impl, class_name, None)
-        if class_name == "httptools_impl" or not isinstance(cls, type):
-            continue
-        present = _attributes(cls)
-        missing += [f"{class_name}.{name}" for name in needed if name not in present]
+        if isinstance(cls, type):  # a missing class is reported above
+            present = _attributes(cls)
+            missing += [f"{class_name}.{name}" for name in needed if name not in present]
     return missing
 
 
