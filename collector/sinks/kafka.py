@@ -42,6 +42,7 @@ from collector.avro.encode import confluent_frame
 from collector.errors import RecordsRejected, SinkError
 from collector.events import EncodedRecord
 from collector.sinks.kafka_config import ProducerOptions
+from collector.sinks.kafka_diagnosis import connection_error, explain
 from collector.sinks.partition import KeyPartitioner
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,8 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 5.0
 """How long closing waits for records still inside the producer before giving up on them (they are in
 the runner's spool or will be re-sent: the runner only forgets records that were acknowledged)."""
+DIAGNOSIS_SECONDS = 10.0
+"""How long finding out why the producer could not start may take (one connection per bootstrap server)."""
 _TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
 REFUSED_FOR_GOOD: dict[type[BaseException], str] = {
     MessageSizeTooLargeError: "message_too_large",
@@ -144,9 +147,19 @@ class KafkaConnection:
             await producer.start()
         except (KafkaError, OSError) as exc:
             await producer.stop()
-            message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc}"
+            try:
+                async with asyncio.timeout(DIAGNOSIS_SECONDS):
+                    cause = await connection_error(self.options.kwargs)
+            except TimeoutError:
+                cause = None
+            explanation = explain(cause, self.options.kwargs)
+            if explanation:
+                message = f"cannot connect to Kafka at bootstrap.servers={self.options.bootstrap}: {explanation}"
+            else:
+                message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc}"
             if message != self._last_error:
-                log.error("%s. Records are kept until it answers; check the address and the brokers.", message)
+                hint = "" if explanation else "; check the address and the brokers"
+                log.error("%s. Records are kept until it works%s.", message, hint)
                 self._last_error = message
             raise SinkError(message, retriable=True) from exc
         log.info("Connected to Kafka at %s.", self.options.bootstrap)
