@@ -245,12 +245,12 @@ def _ssl(properties: Mapping[str, str], kwargs: dict[str, Any]) -> None:
         kind = given.get(f"ssl.{store}.type", "PEM").strip().upper()
         if kind != "PEM":
             raise _not_pem(store, f"type: '{kind}' key stores cannot be read here")
+        _check_pem_file(store, given.get(f"ssl.{store}.location"))
         if f"ssl.{store}.password" in given:
             raise ValueError(
                 f"{PREFIX}.ssl.{store}.password: PEM stores have no store password; remove it (an encrypted private "
                 "key in the key store takes ssl.key.password)"
             )
-        _check_pem_file(store, given.get(f"ssl.{store}.location"))
     try:
         context = ssl.create_default_context(
             cafile=given.get("ssl.truststore.location"), cadata=given.get("ssl.truststore.certificates")
