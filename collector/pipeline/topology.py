@@ -63,17 +63,23 @@ def _enabled(settings: Settings, sink_type: str) -> bool:
     return bool(section.enabled)
 
 
+def kafka_confluent_id(settings: Settings, sink: KafkaSinkSettings) -> int | None:
+    """The schema id framing the sink's messages in ``confluent`` mode; None in ``naked`` mode."""
+    if sink.mode != "confluent":
+        return None
+    # the configuration rules checked that every mapping of the sink has the same id
+    return next(
+        m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
+    )
+
+
 def _kafka_runner(
     settings: Settings, sink: KafkaSinkSettings, connection: KafkaConnection, schema: Schema
 ) -> SinkRunner:
     """A Kafka sink (sharing the process's one producer) behind a queue and, unless turned off, a spool, with a
     dead-letter folder for records the brokers refuse for good."""
     kafka = settings.global_.kafka
-    confluent_id = None
-    if sink.mode == "confluent":  # the rules checked that every mapping of the sink has the same id
-        confluent_id = next(
-            m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
-        )
+    confluent_id = kafka_confluent_id(settings, sink)
     spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
     kafka_sink = KafkaSink(sink.name, sink.topic, connection, confluent_id=confluent_id)
     dead_letter_dir = Path(kafka.dead_letter_dir) / sink.name if kafka.dead_letter_dir else None

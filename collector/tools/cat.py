@@ -14,7 +14,7 @@ The tool to reach for when asking "is the tracker working?": point it at the fil
   ISO 8601; decimals as strings.
 - ``--schema FILE.avsc`` reads with that reader schema (Avro schema resolution: added fields take their
   defaults, removed fields are skipped, promotions apply).
-- ``--count`` prints the number of records (without decoding them); with several files, one
+- ``--count`` prints the number of records (without decoding them); with several files (or a folder), one
   ``<count> <file>`` line each, then ``<total> total``.
 
 - Dead-letter files (``collector.sinks.deadletter``) are read like any other; for each, a line on stderr says
@@ -173,7 +173,7 @@ def cat(
             print(f"Error: {exc}", file=err)
             status = 1
     if count:
-        if len(counts) == 1 and len(specs) == 1 and not specs[0].endswith("/"):
+        if len(counts) == 1 and len(specs) == 1 and not specs[0].endswith("/") and not Path(specs[0]).is_dir():
             out.write(f"{counts[0][1]}\n".encode())
         else:
             for name, records in counts:

@@ -29,6 +29,7 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 
 from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string
+from tests.integration.conftest import RunningCollector
 from tests.paths import SHARED
 from tests.servers.kafka.broker import JARS, KafkaBroker, KafkaUnavailable, fetch
 from tests.servers.kafka.secured import Certificates, secured_broker
@@ -176,6 +177,14 @@ def kafka_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
     yield start
     for broker in started:
         broker.kill()
+
+
+def wait_for_log(collector: RunningCollector, text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in collector.log():
+        assert collector.process.poll() is None, f"collector died:\n{collector.log()}"
+        assert time.monotonic() < deadline, f"no log line with {text!r}:\n{collector.log()}"
+        time.sleep(0.1)
 
 
 def decode(value: bytes) -> dict[str, object]:

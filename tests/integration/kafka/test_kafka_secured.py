@@ -18,7 +18,14 @@ import httpx
 import pytest
 
 from tests.integration.conftest import RunningCollector, StartCollector
-from tests.integration.kafka.conftest import SecuredKafka, decode, event_number, kafka_config, send_events
+from tests.integration.kafka.conftest import (
+    SecuredKafka,
+    decode,
+    event_number,
+    kafka_config,
+    send_events,
+    wait_for_log,
+)
 from tests.paths import REPO
 from tests.servers.kafka.secured import PLAIN_JAAS, SCRAM_JAAS, USERS
 
@@ -86,14 +93,6 @@ CASES = [
 
 def secured_config(kafka: SecuredKafka, listener: str, topic: str, spool: Path, producer: str) -> str:
     return kafka_config(kafka.address(listener), topic, spool, extra_producer=producer)
-
-
-def wait_for_log(collector: RunningCollector, text: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in collector.log():
-        assert collector.process.poll() is None, f"collector died:\n{collector.log()}"
-        assert time.monotonic() < deadline, f"no log line with {text!r}:\n{collector.log()}"
-        time.sleep(0.1)
 
 
 def metric(collector: RunningCollector, series: str) -> float:
