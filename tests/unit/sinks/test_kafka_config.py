@@ -143,6 +143,27 @@ def test_spool_settings_are_checked(tmp_path: Path) -> None:
     assert Collector(settings).topology.sinks["k"].spool is None
 
 
+def test_dead_letter_folders_default_to_the_spool_and_can_be_moved(tmp_path: Path) -> None:
+    sinks = """
+        divolte.sinks { k.type = kafka, other.type = kafka }
+        divolte.mappings.m { sources = [browser], sinks = [k, other] }
+    """
+    settings = load(_config(tmp_path, f'divolte.global.kafka {{ enabled = true, spool_dir = "{tmp_path}/s" }}' + sinks))
+    runner = Collector(settings).topology.sinks["k"]
+    assert runner.dead_letters is not None and runner.dead_letters.directory == tmp_path / "s" / "k" / "dead-letter"
+    assert runner.dead_letters.max_bytes == 1024**3
+    assert runner.dead_letters.statistics().stored == {"invalid_timestamp": 0, "message_too_large": 0}
+    moved = (
+        f'divolte.global.kafka {{ enabled = true, dead_letter_dir = "{tmp_path}/dl", dead_letter_max_bytes = 5000 }}'
+    )
+    runners = Collector(load(_config(tmp_path, moved + sinks))).topology.sinks
+    assert [(r.dead_letters.directory, r.dead_letters.max_bytes) for r in runners.values() if r.dead_letters] == [
+        (tmp_path / "dl" / "k", 5000), (tmp_path / "dl" / "other", 5000)
+    ]  # fmt: skip
+    with pytest.raises(ConfigError, match="dead_letter_max_bytes: must be between 0 and"):
+        load(_config(tmp_path, "divolte.global.kafka.dead_letter_max_bytes = -1"))
+
+
 def test_a_store_that_is_not_pem_is_refused_with_the_command_that_converts_it(tmp_path: Path) -> None:
     """A PKCS12 trust store (Java's default type since Java 9), with the type left out as Java users do."""
     key = ec.generate_private_key(ec.SECP256R1())
