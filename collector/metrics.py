@@ -16,6 +16,8 @@ Series (all prefixed ``divolte_``):
     events_dropped_total{reason}              lost: intake_full, an incomplete request's reason, mapping_error
     queue_depth{queue}, queue_capacity{queue} intake and each sink's queue
     sink_records_written_total{sink}, sink_retries_total{sink}, sink_records_lost_total{sink,reason}
+    sink_records_dead_lettered_total{sink,reason}  refused for good (e.g. message_too_large), kept in the
+                                              sink's dead-letter folder; lost ones: reason dead_letter_failed
     sink_healthy{sink}, spool_bytes{sink}, spool_records_total{sink,direction}
     sink_upload_backlog_files{sink}, sink_upload_backlog_bytes{sink}, sink_uploaded_bytes_total{sink},
     sink_failed_uploads_total{sink}           S3 sinks: files waiting on local disk, uploads
@@ -141,6 +143,11 @@ class CollectorMetrics:
         written = _counter("sink_records_written", "Records a sink has written.", ["sink"])
         retries = _counter("sink_retries", "Failed sink writes that were retried.", ["sink"])
         lost = _counter("sink_records_lost", "Records a sink lost, by reason.", ["sink", "reason"])
+        dead_lettered = _counter(
+            "sink_records_dead_lettered",
+            "Records refused for good, kept in the dead-letter folder.",
+            ["sink", "reason"],
+        )
         healthy = _gauge("sink_healthy", "1 when the sink's last write succeeded.", ["sink"])
         spool_bytes = _gauge("spool_bytes", "Bytes waiting in a sink's disk spool.", ["sink"])
         spool_records = _counter("spool_records", "Records written to or replayed from a spool.", ["sink", "direction"])
@@ -160,6 +167,11 @@ class CollectorMetrics:
             lost.add_metric([name, "queue_full"], stats.dropped_queue_full)
             lost.add_metric([name, "spool_full"], stats.dropped_spool_full)
             lost.add_metric([name, "error"], stats.lost_errors)
+            if runner.dead_letters is not None:
+                dead = runner.dead_letters.statistics()
+                lost.add_metric([name, "dead_letter_failed"], dead.dropped)
+                for reason, count in sorted(dead.stored.items()):
+                    dead_lettered.add_metric([name, reason], count)
             healthy.add_metric([name], 1.0 if stats.healthy else 0.0)
             spool_bytes.add_metric([name], stats.spooled_bytes)
             spool_records.add_metric([name, "in"], stats.spool_appended)
@@ -172,7 +184,8 @@ class CollectorMetrics:
                 backlog_bytes.add_metric([name], sink.backlog_bytes)
                 uploaded.add_metric([name], sink.uploaded_bytes)
                 failed_uploads.add_metric([name], sink.failed_uploads)
-        yield from (depth, capacity, written, retries, lost, healthy, spool_bytes, spool_records, latency)
+        yield from (depth, capacity, written, retries, lost, dead_lettered, healthy, spool_bytes, spool_records)
+        yield latency
         yield from (backlog_files, backlog_bytes, uploaded, failed_uploads)
         yield GaugeMetricFamily(
             PREFIX + "ready", "1 when /ready answers 200.", value=1.0 if self.collector.ready else 0.0

@@ -19,8 +19,9 @@ from collector.mapping.base import RecordMapping
 from collector.mapping.default import DefaultMapping
 from collector.mapping.groovy import load_any_mapping
 from collector.mapping.vocabulary import Environment
+from collector.sinks.deadletter import DeadLetters
 from collector.sinks.file import FileSink
-from collector.sinks.kafka import KafkaConnection, KafkaSink
+from collector.sinks.kafka import REFUSED_FOR_GOOD, KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
 from collector.sinks.s3 import S3Sink
@@ -67,17 +68,31 @@ def _enabled(settings: Settings, sink_type: str) -> bool:
     return bool(section.enabled)
 
 
-def _kafka_runner(settings: Settings, sink: KafkaSinkSettings, connection: KafkaConnection) -> SinkRunner:
-    """A Kafka sink (sharing the process's one producer) behind a queue and, unless turned off, a spool."""
+def kafka_confluent_id(settings: Settings, sink: KafkaSinkSettings) -> int | None:
+    """The schema id framing the sink's messages in ``confluent`` mode; None in ``naked`` mode."""
+    if sink.mode != "confluent":
+        return None
+    # the configuration rules checked that every mapping of the sink has the same id
+    return next(
+        m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
+    )
+
+
+def _kafka_runner(
+    settings: Settings, sink: KafkaSinkSettings, connection: KafkaConnection, schema: Schema
+) -> SinkRunner:
+    """A Kafka sink (sharing the process's one producer) behind a queue and, unless turned off, a spool, with a
+    dead-letter folder for records the brokers refuse for good."""
     kafka = settings.global_.kafka
-    confluent_id = None
-    if sink.mode == "confluent":  # the rules checked that every mapping of the sink has the same id
-        confluent_id = next(
-            m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
-        )
+    confluent_id = kafka_confluent_id(settings, sink)
     spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
     kafka_sink = KafkaSink(sink.name, sink.topic, connection, confluent_id=confluent_id)
-    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool)
+    dead_letter_dir = Path(kafka.dead_letter_dir) / sink.name if kafka.dead_letter_dir else None
+    dead_letters = DeadLetters(
+        sink.name, dead_letter_dir or Path(kafka.spool_dir) / sink.name / "dead-letter", schema.json,
+        kafka.dead_letter_max_bytes, sorted(set(REFUSED_FOR_GOOD.values())),
+    )  # fmt: skip
+    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool, dead_letters)
 
 
 def build_topology(settings: Settings, environment: Environment) -> Topology:
@@ -125,7 +140,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
             except ConfigError as exc:  # reported once, however many Kafka sinks there are
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue
-            runners[sink_name] = _kafka_runner(settings, sink_settings, kafka_connection)
+            runners[sink_name] = _kafka_runner(settings, sink_settings, kafka_connection, schema)
         else:
             problems.append(
                 f"divolte.sinks.{sink_name}: sinks of type '{sink_settings.type}' are not supported by this "
