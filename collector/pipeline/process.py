@@ -62,12 +62,17 @@ def _map_encode(route: MappingRoute) -> Callable[[DivolteEvent], bytes | None]:
 class Processor:
     """Drains the intake in batches and feeds the sinks; see the module docstring for the steps."""
 
-    def __init__(self, intake: Intake, topology: Topology, settings: Settings) -> None:
+    def __init__(
+        self, intake: Intake, topology: Topology, settings: Settings, memories: list[DuplicateMemory] | None = None
+    ) -> None:
+        """``memories``: the duplicate memories to use (shared by worker processes); default: our own."""
         self.intake = intake
         self.topology = topology
         mapper = settings.global_.mapper
         # One memory per configured mapper thread, chosen by party, as Divolte keeps one per thread.
-        self._memories = [DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))]
+        self._memories = memories or [
+            DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))
+        ]
         self._parsers: dict[str, Parser] = {}
         use_xff = settings.global_.server.use_x_forwarded_for
         browser = functools.partial(parse_browser_event, use_x_forwarded_for=use_xff)
