@@ -110,6 +110,7 @@ class Supervisor:
         self.board = Board.create(self.count)
         self.duplicates = SharedSlots.create("divolte-duplicates", duplicate_slots(settings))
         self.runtime_dir = Path(tempfile.mkdtemp(prefix="divolte-workers-"))
+        self.lifeline_read, self.lifeline_write = os.pipe()  # only this process ever holds the write end
         self.context = multiprocessing.get_context("forkserver")
         # Workers fork from a server that has imported the collector once: a restart is ready in a fraction
         # of a second instead of the seconds a fresh interpreter takes to import everything.
@@ -128,12 +129,15 @@ class Supervisor:
         self.board.shared.close()
         self.duplicates.close()
         shutil.rmtree(self.runtime_dir, ignore_errors=True)
+        os.close(self.lifeline_read)
+        os.close(self.lifeline_write)
 
     def _spec(self, index: int) -> WorkerSpec:
         return WorkerSpec(
             index=index, processes=self.count, settings=self.settings,
             listening=self.sockets[index] if len(self.sockets) == self.count else self.sockets[0],
             board=InheritedFd(self.board.shared.fd), duplicates=InheritedFd(self.duplicates.fd),
+            lifeline=InheritedFd(self.lifeline_read),
             runtime_dir=self.runtime_dir, host=self.host, port=self.port, log_level=self.log_level,
         )  # fmt: skip
 

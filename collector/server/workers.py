@@ -12,7 +12,7 @@ intake, mapping, its own sinks and Kafka producer) with four differences, all wi
   its Kafka spool is ``<spool_dir>/worker-<index>`` (worker 0 keeps ``<spool_dir>`` itself, so going from
   one process to several never strands a spool), so workers never share a file or a spool;
 - it renews its readiness on the status board, answers the other workers' metric scrapes on a Unix socket,
-  and stops (the usual drain) when its supervisor is gone.
+  and stops (the usual drain) when its supervisor is gone (its lifeline pipe reads end of file).
 
 A restarted worker gets the same index: it recovers the ``.partial`` files its predecessor left (their
 locks died with it) and replays its spool, exactly as a restarted single process does.
@@ -71,7 +71,9 @@ def duplicate_slots(settings: Settings) -> int:
 class WorkerFleet:
     """This worker's view of the others (``collector.app.Fleet``)."""
 
-    def __init__(self, index: int, board: Board, duplicates: SharedSlots, runtime_dir: Path, settings: Settings):
+    def __init__(
+        self, index: int, board: Board, duplicates: SharedSlots, runtime_dir: Path, settings: Settings, lifeline: int
+    ) -> None:
         self.index = index
         self.board = board
         self.duplicates = duplicates
@@ -81,7 +83,7 @@ class WorkerFleet:
         self._collector: Collector | None = None
         self._renewer: asyncio.Task[None] | None = None
         self._scrapes: asyncio.Server | None = None
-        self._supervisor = os.getppid()
+        self._lifeline = lifeline
 
     def duplicate_memories(self) -> list[DuplicateMemory]:
         size = self.settings.global_.mapper.duplicate_memory_size
@@ -101,8 +103,10 @@ class WorkerFleet:
         path.unlink(missing_ok=True)  # left by this worker's predecessor
         self._scrapes = await asyncio.start_unix_server(self._answer_scrape, str(path))
         self._renewer = asyncio.create_task(self._renew(), name="worker-status")
+        asyncio.get_running_loop().add_reader(self._lifeline, self._supervisor_gone)
 
     async def stop(self) -> None:
+        asyncio.get_running_loop().remove_reader(self._lifeline)
         if self._renewer is not None:
             self._renewer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -117,16 +121,19 @@ class WorkerFleet:
         finally:
             writer.close()
 
+    def _supervisor_gone(self) -> None:
+        """The lifeline pipe is at end of file: the supervisor died (``kill -9``). Drain and stop, as on SIGTERM,
+        rather than serve on unsupervised."""
+        asyncio.get_running_loop().remove_reader(self._lifeline)
+        log.error("The supervisor is gone: stopping this worker.")
+        os.kill(os.getpid(), signal.SIGTERM)
+
     async def _renew(self) -> None:
-        """Renew this worker's readiness; stop (the usual drain) if the supervisor is gone."""
+        """Renew this worker's readiness on the board."""
         collector = self._collector
         assert collector is not None
         while True:
             self.board.renew(self.index, ready=collector.ready_here)
-            if os.getppid() != self._supervisor:
-                log.error("The supervisor (pid %d) is gone: stopping this worker.", self._supervisor)
-                os.kill(os.getpid(), signal.SIGTERM)
-                return
             await asyncio.sleep(RENEW_EVERY)
 
 
@@ -155,6 +162,8 @@ class WorkerSpec:
     listening: socket.socket
     board: InheritedFd
     duplicates: InheritedFd
+    lifeline: InheritedFd
+    """Read end of a pipe whose write end only the supervisor holds: end of file when it is gone."""
     runtime_dir: Path
     host: str
     port: int
@@ -181,7 +190,7 @@ def _serve_worker(spec: WorkerSpec) -> int:
     number_files_for_worker(index)
     board = Board.attach(spec.board.fd, spec.processes)
     duplicates = SharedSlots.attach(spec.duplicates.fd, duplicate_slots(settings))
-    fleet = WorkerFleet(index, board, duplicates, spec.runtime_dir, settings)
+    fleet = WorkerFleet(index, board, duplicates, spec.runtime_dir, settings, spec.lifeline.fd)
     app = build_app(settings, fleet)
     log.info("Worker %d of %d (pid %d) serving.", index, spec.processes, os.getpid())
     return serve(settings, spec.host, spec.port, app=app, sockets=[spec.listening])

@@ -285,3 +285,29 @@ def test_ready_is_503_while_any_worker_is_not(start_collector: StartCollector, t
     assert 200 in statuses(200)
     assert worker_pids(collector)[1] == stopped  # not restarted: it was alive all along
     assert collector.stop(signal.SIGTERM) == 0, collector.log()
+
+
+def test_workers_drain_and_stop_when_the_supervisor_is_killed(start_collector: StartCollector, tmp_path: Path) -> None:
+    collector = start_two_workers(start_collector, two_workers(tmp_path))
+    workers = worker_pids(collector).values()
+    sent = []
+    with httpx.Client(base_url=collector.base_url, headers=BROWSER_HEADERS) as client:
+        for party in range(100):
+            assert client.get(f"/csc-event?{event_query(party, 'e')}").status_code == 200
+            sent.append(party_id(party))
+    collector.process.kill()
+    collector.process.wait(10)
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers):  # no worker serves on unsupervised
+        assert time.monotonic() < deadline, collector.log()
+        time.sleep(0.05)
+    assert "The supervisor is gone: stopping this worker." in collector.log()
+    assert sorted(record["partyId"] for record in read_published(tmp_path)) == sorted(sent)  # drained, not lost
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
