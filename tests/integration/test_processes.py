@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from collector.avro.container import complete_prefix
-from tests.integration.conftest import RunningCollector, StartCollector
+from tests.integration.conftest import RunningCollector, StartCollector, free_port
 from tests.integration.test_end_to_end import BROWSER_HEADERS, file_sink_config, read_published
 from tests.integration.test_metrics import samples
 
@@ -311,3 +311,16 @@ def _alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_a_separate_metrics_port_is_served_once_for_all_workers(
+    start_collector: StartCollector, tmp_path: Path
+) -> None:
+    port = free_port()
+    collector = start_two_workers(start_collector, two_workers(tmp_path, extra_global=f"metrics.port = {port}"))
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    values = samples(text)
+    assert values[("divolte_workers", (("state", "scraped"),))] == 2
+    assert values[("divolte_ready", ())] == 1
+    assert httpx.get(f"{collector.base_url}/metrics").status_code == 404  # only on its own port, as with one
+    assert collector.stop(signal.SIGTERM) == 0, collector.log()
