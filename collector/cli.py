@@ -26,6 +26,7 @@ from collector.config.settings import HdfsSinkSettings, Settings
 from collector.errors import CollectorError, ConfigError
 from collector.server.runner import describe, serve
 from collector.server.supervisor import supervise
+from collector.server.workers import stranded_spools
 
 log = logging.getLogger("collector")
 
@@ -165,6 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.processes is not None:  # checked as the configuration key is, with the same messages
             overrides["divolte.global.server.processes"] = args.processes
         settings = load_settings(find_config(args.config), overrides)
+        for folder in stranded_spools(settings):
+            log.warning("Spool %s holds records of a worker this collector no longer runs; they are replayed "
+                        "only when processes is raised above its index again.", folder)  # fmt: skip
         if settings.global_.server.processes > 1:
             return supervise(settings, args.host, args.port, args.log_level)
         return serve(settings, args.host, args.port)

@@ -62,6 +62,21 @@ def settings_for(settings: Settings, index: int) -> Settings:
     return dataclasses.replace(settings, global_=dataclasses.replace(settings.global_, kafka=kafka))
 
 
+def stranded_spools(settings: Settings) -> list[Path]:
+    """Spool folders of worker indexes this configuration no longer runs (``processes`` was lowered): their
+    records wait there until a worker of that index runs again."""
+    kafka = settings.global_.kafka
+    if not kafka.enabled or kafka.spool_max_bytes == 0:
+        return []
+    processes = settings.global_.server.processes
+    stranded = []
+    for folder in sorted(Path(kafka.spool_dir).glob("worker-*")):
+        index = folder.name.removeprefix("worker-")
+        if index.isdigit() and int(index) >= processes and any(folder.rglob("*.spool")):
+            stranded.append(folder)
+    return stranded
+
+
 def duplicate_slots(settings: Settings) -> int:
     """Slots of the shared duplicate segment: one memory of ``duplicate_memory_size`` per mapper thread."""
     mapper = settings.global_.mapper
