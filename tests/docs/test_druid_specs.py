@@ -11,11 +11,12 @@ import fastavro
 import pytest
 
 from collector.avro.schemas import default_schema
-from tests.vectors import SHARED
+from tests.paths import DEFAULT_SCHEMA_FILE
+from tests.vectors import load_vectors
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "druid"
-SCHEMA = json.loads((SHARED / "DefaultEventRecord.avsc").read_text())
-VECTOR = json.loads((SHARED / "test-vectors.json").read_text())["avro_default_record"]
+SCHEMA = json.loads(DEFAULT_SCHEMA_FILE.read_text())
+VECTOR = load_vectors()["avro_default_record"]
 
 
 def load(name: str) -> dict[str, Any]:

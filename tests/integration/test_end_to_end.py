@@ -7,7 +7,6 @@ and reads the published files with two independent readers (fastavro and Apache 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import signal
 import time
@@ -22,11 +21,11 @@ import httpx
 import pytest
 
 from tests.integration.conftest import RunningCollector, StartCollector
-from tests.paths import SHARED
+from tests.vectors import load_vectors
 
 pytestmark = pytest.mark.integration
 
-VECTORS = json.loads((SHARED / "test-vectors.json").read_text())
+VECTORS = load_vectors()
 CHROME_38 = (
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_1) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/38.0.2125.122 Safari/537.36"

@@ -29,10 +29,10 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 
 from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string
-from tests.paths import SHARED
+from tests.paths import DEFAULT_SCHEMA_FILE
 from tests.servers.kafka.broker import JARS, KafkaBroker, KafkaUnavailable, fetch
 
-DIVOLTE_SCHEMA = avro.schema.parse((SHARED / "DefaultEventRecord.avsc").read_text())
+DIVOLTE_SCHEMA = avro.schema.parse(DEFAULT_SCHEMA_FILE.read_text())
 JAVA_REFERENCE = Path(__file__).resolve().parents[2] / "servers" / "kafka" / "Murmur2Reference.java"
 
 USER_AGENT = (

@@ -18,9 +18,10 @@ from collector.errors import MappingError
 from collector.events import CapturedRequest
 from collector.mapping.default import DefaultMapping
 from collector.protocol.browser_event import parse_browser_event
-from tests.paths import SHARED
+from tests.paths import DEFAULT_SCHEMA_FILE, FIXTURES
+from tests.vectors import load_vectors
 
-VECTORS = json.loads((SHARED / "test-vectors.json").read_text())
+VECTORS = load_vectors()
 AVRO = VECTORS["avro_default_record"]
 GOOD = next(c for c in VECTORS["browser_checksum"]["cases"] if c["name"] == "good")
 
@@ -53,7 +54,7 @@ def test_confluent_framing() -> None:
 
 def test_default_schema_is_divolte_s() -> None:
     ours = default_schema()
-    theirs = json.loads((SHARED / "DefaultEventRecord.avsc").read_text())
+    theirs = json.loads(DEFAULT_SCHEMA_FILE.read_text())
     assert ours.full_name == "io.divolte.record.DefaultEventRecord"
     assert ours.field_names == [f["name"] for f in theirs["fields"]]
 
@@ -95,7 +96,7 @@ def test_deflate_codec_is_readable() -> None:
 
 def test_schema_files_with_comments_parse() -> None:
     for name in ("TestRecord.avsc", "MinimalRecord.avsc"):
-        schema = parse_schema_text((SHARED / "test-fixtures" / name).read_text(), name)
+        schema = parse_schema_text((FIXTURES / name).read_text(), name)
         assert schema.field_names
     assert strip_json_comments('{"a": "// not a comment"} // comment') == '{"a": "// not a comment"} '
 

@@ -17,9 +17,8 @@ from collector.enrich.geo import GEO_DATABASE_KEY, GEO_FIELDS, GeoDatabase
 from collector.errors import ConfigError
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
-from tests.vectors import SHARED, load_json_with_comments
-
-_FIXTURES = SHARED / "test-fixtures"
+from tests.paths import FIXTURES
+from tests.vectors import load_json_with_comments
 
 
 def _city_named(name: str) -> dict[str, Any]:
@@ -41,7 +40,7 @@ def city_db(tmp_path: Path) -> Path:
 
 
 def test_every_sub_value_matches_divolte_s_expected_mapping(city_db: Path) -> None:
-    expected: dict[str, Any] = load_json_with_comments(_FIXTURES / "city-response-expected-mapping.json")
+    expected: dict[str, Any] = load_json_with_comments(FIXTURES / "city-response-expected-mapping.json")
     assert set(expected) == {"geo" + name[0].upper() + name[1:] for name in GEO_FIELDS}
     db = GeoDatabase.open(city_db)
     record = db.lookup("1.2.3.4")

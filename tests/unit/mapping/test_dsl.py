@@ -17,13 +17,13 @@ from collector.events import CapturedRequest, DivolteEvent
 from collector.mapping.compile import CompiledMapping, load_mapping
 from collector.mapping.vocabulary import Environment
 from collector.protocol.browser_event import parse_browser_event
-from tests.paths import SHARED
+from tests.paths import FIXTURES
 from tests.vectors import load_json_with_comments as load_vectors_json
 from tests.vectors import load_vectors
 
 VECTORS = load_vectors()["mapping"]
 CASES = {case["name"]: case for case in VECTORS["cases"]}
-SCHEMA = load_schema(SHARED / "test-fixtures" / "TestRecord.avsc")
+SCHEMA = load_schema(FIXTURES / "TestRecord.avsc")
 ENVIRONMENT = Environment(UserAgentParser(100))
 
 
@@ -403,7 +403,7 @@ def test_ip2geo_every_sub_value(tmp_path: Path) -> None:
     located = replace(base, remote_host="1.2.3.4", headers=(*base.headers, (b"x-client-ip", b"1.2.3.99")), memo={})
     record = compiled.map(located)
     assert record is not None
-    expected = load_vectors_json(SHARED / "test-fixtures" / "city-response-expected-mapping.json")
+    expected = load_vectors_json(FIXTURES / "city-response-expected-mapping.json")
     assert {field: record[field] for field in fields.values()} == expected
     assert record["client"] == "Bussum" and "session" not in record
     unknown = compiled.map(replace(base, memo={}))  # 127.0.0.1 is not in the database: everything absent
