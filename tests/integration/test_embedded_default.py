@@ -12,7 +12,7 @@ import fastavro
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
+from tests.integration.collector_process import StartCollector
 
 pytestmark = pytest.mark.integration
 

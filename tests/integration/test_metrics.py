@@ -11,8 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
-from tests.integration.conftest import StartCollector, free_port
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, file_sink_config
+from tests.integration.collector_process import StartCollector, free_port
+from tests.integration.events import BROWSER_HEADERS, checksum_case
+from tests.integration.file_sink import file_sink_config
 
 pytestmark = pytest.mark.integration
 

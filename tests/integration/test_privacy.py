@@ -12,8 +12,8 @@ import pytest
 
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS, checksum_case
 
 pytestmark = pytest.mark.integration
 

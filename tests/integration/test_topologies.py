@@ -17,8 +17,8 @@ import pytest
 
 from collector.config import load
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS, checksum_case
 from tests.paths import CONFIGS
 
 pytestmark = pytest.mark.integration

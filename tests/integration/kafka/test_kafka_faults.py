@@ -5,7 +5,6 @@ Delivery is at-least-once: duplicates are counted (and printed), never missing e
 
 from __future__ import annotations
 
-import collections
 import signal
 import time
 from collections.abc import Callable
@@ -14,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import RunningCollector, StartCollector, free_port
-from tests.integration.kafka.conftest import Broker, Consumed, decode, event_number, kafka_config, send_events
+from tests.integration.collector_process import RunningCollector, StartCollector, free_port
+from tests.integration.kafka.records import Broker, check_delivery, decode, event_number, kafka_config, send_events
 
 pytestmark = pytest.mark.integration
 
@@ -28,19 +27,6 @@ def wait_for_log(collector: RunningCollector, text: str, timeout: float = 30.0) 
         assert collector.process.poll() is None, f"collector died:\n{collector.log()}"
         assert time.monotonic() < deadline, f"no log line with {text!r}:\n{collector.log()}"
         time.sleep(0.1)
-
-
-def check_delivery(records: list[Consumed], sent: list[tuple[int, int]], label: str) -> int:
-    """Every sent event is there; first copies keep each party's order. Returns the duplicate count."""
-    found = [event_number(decode(r.value)) for r in records]
-    assert set(found) == set(sent), f"{label}: {len(set(sent) - set(found))} events missing"
-    first_seen: dict[int, list[int]] = collections.defaultdict(list)
-    for party, event in dict.fromkeys(found):
-        first_seen[party].append(event)
-    assert all(events == sorted(events) for events in first_seen.values()), f"{label}: a party's order changed"
-    duplicates = len(found) - len(set(found))
-    print(f"{label}: sent {len(sent)}, found {len(found)}, distinct {len(set(found))}, duplicates {duplicates}")
-    return duplicates
 
 
 def events(parties: int, first: int, count: int) -> list[tuple[int, int]]:

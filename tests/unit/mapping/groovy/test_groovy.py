@@ -33,7 +33,7 @@ from collector.tools.mapping_test import MappingTester, event_from_description
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
 from tests.paths import REPO
-from tests.unit.mapping.test_dsl import CASES, SCHEMA, event
+from tests.unit.mapping.cases import CASES, SCHEMA, event
 
 HERE = Path(__file__).parent / "scripts"
 GROOVY_FILES = sorted(HERE.glob("*.groovy"))
