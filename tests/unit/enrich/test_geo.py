@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gzip
 import logging
 import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -160,11 +163,36 @@ def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
         GeoDatabase.open(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_file_is_a_config_error(city_db: Path) -> None:
-    city_db.chmod(0)
-    with pytest.raises(ConfigError, match="Permission denied"):
-        GeoDatabase.open(city_db)
+NOBODY = 65534
+"""The unprivileged user of Debian and most Linux systems (``nobody``)."""
+
+
+@contextlib.contextmanager
+def unprivileged() -> Iterator[None]:
+    """Run the block as an ordinary user: root (as in most containers) may read any file whatever its mode.
+
+    Only the effective user id changes (the real one stays root), so the block's end can switch back.
+    """
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_an_unreadable_file_is_a_config_error() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder).chmod(0o755)  # anyone may look inside: only the database's own mode stops the read
+        path = Path(folder) / "GeoIP2-City-Test.mmdb"
+        _write_db(path, {"1.2.3.0/24": _city_record()})
+        path.chmod(0)
+        with unprivileged(), pytest.raises(ConfigError, match="Permission denied") as caught:
+            GeoDatabase.open(path)
+        assert isinstance(caught.value.__cause__, PermissionError)
+        assert str(path) in str(caught.value)
 
 
 def test_a_non_city_database_loads_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
