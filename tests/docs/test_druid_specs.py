@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 import pytest
@@ -61,7 +61,8 @@ def test_naked_spec_carries_the_schema_and_reads_what_the_sink_writes() -> None:
     assert decoder["type"] == "schema_inline"
     assert decoder["schema"] == SCHEMA == json.loads(default_schema().json)
     value = bytes.fromhex(VECTOR["avro_binary_hex"])  # a Kafka value in naked mode
-    record = fastavro.schemaless_reader(io.BytesIO(value), fastavro.parse_schema(decoder["schema"]))
+    parsed = fastavro.parse_schema(decoder["schema"])
+    record = cast(dict[str, Any], fastavro.schemaless_reader(io.BytesIO(value), parsed))
     assert record["timestamp"] == int(VECTOR["kafka_timestamp_ms"])
     assert record["partyId"] == VECTOR["kafka_key_utf8"]
 

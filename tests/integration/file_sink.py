@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import avro.datafile
 import avro.io
@@ -59,8 +59,9 @@ def read_published(tmp_path: Path, schema_name: str = "io.divolte.record.Default
     for path in files:
         with open(path, "rb") as handle:
             fast_reader = fastavro.reader(handle)
-            assert fast_reader.writer_schema["name"] == schema_name  # the full name, namespace included
-            fast = list(fast_reader)
+            writer_schema = cast(dict[str, Any], fast_reader.writer_schema)
+            assert writer_schema["name"] == schema_name  # the full name, namespace included
+            fast = [cast(dict[str, Any], record) for record in fast_reader]
         with open(path, "rb") as handle:
             reader = avro.datafile.DataFileReader(handle, avro.io.DatumReader())
             apache = list(reader)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
+from typing import cast
 
 import fastavro
 import httpx
@@ -61,7 +62,7 @@ divolte {{
     records: list[dict[str, object]] = []
     for path in (tmp_path / "publish").glob("*.avro"):
         with open(path, "rb") as handle:
-            records.extend(fastavro.reader(handle))
+            records.extend(cast(dict[str, object], record) for record in fastavro.reader(handle))
     return records
 
 

@@ -67,7 +67,7 @@ def playwright_driver() -> Iterator[Playwright]:
     this thread until it stops, and pytest-asyncio's tests cannot run their own loop meanwhile."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium")
+            pytest.fail(f"{CHROMIUM} is missing; make system-deps installs Debian's chromium")
         pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set CHROMIUM)")
     with sync_playwright() as driver:
         yield driver

@@ -12,6 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import avro.io
 import avro.schema
@@ -91,9 +92,11 @@ class Broker:
                 for message in messages:
                     if message.error():
                         continue
-                    records.append(Consumed(
-                        message.topic(), message.partition(), message.key(), message.value(), message.timestamp()[1]
-                    ))  # fmt: skip
+                    topic_name, partition = message.topic(), message.partition()
+                    key, value = message.key(), message.value()
+                    # The collector keys every record with its party id and never sends a tombstone.
+                    assert topic_name is not None and partition is not None and key is not None and value is not None
+                    records.append(Consumed(topic_name, partition, key, value, message.timestamp()[1]))
                 if len(records) >= expected:
                     quiet_until = quiet_until or time.monotonic() + settle
                     if not messages and time.monotonic() >= quiet_until:
@@ -106,8 +109,7 @@ class Broker:
 def decode(value: bytes) -> dict[str, object]:
     """A Kafka value read with Divolte's own schema file and Apache Avro (not the writer's fastavro)."""
     reader = avro.io.DatumReader(DIVOLTE_SCHEMA)
-    record: dict[str, object] = reader.read(avro.io.BinaryDecoder(io.BytesIO(value)))
-    return record
+    return cast(dict[str, object], reader.read(avro.io.BinaryDecoder(io.BytesIO(value))))
 
 
 def java_partitions(keys: set[bytes], partitions: int) -> dict[bytes, int]:

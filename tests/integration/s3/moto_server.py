@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import avro.datafile
 import avro.io
@@ -84,7 +84,7 @@ class MotoServer:
 
 def read_records(data: bytes) -> list[dict[str, Any]]:
     """The records of a container file, read by fastavro and checked against Apache Avro's reading."""
-    fast = list(fastavro.reader(io.BytesIO(data)))
+    fast = [cast(dict[str, Any], record) for record in fastavro.reader(io.BytesIO(data))]
     apache = list(avro.datafile.DataFileReader(io.BytesIO(data), avro.io.DatumReader()))
     assert fast == apache
     return fast

@@ -7,7 +7,7 @@
 and does nothing. ``KafkaBroker`` formats a fresh log directory (``StorageTool format --standalone``),
 starts ``kafka.Kafka`` as one broker+controller with ``auto.create.topics.enable=false`` and a bounded
 heap, waits until it says it started, and stops it by its PID. Only the standard library is used here, so
-``.ci/run`` can fetch before any virtual environment exists.
+``make kafka-jars`` can fetch before any virtual environment exists.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def fetch(capture: bool = True) -> Path:
     if marker.exists():
         return JARS
     if shutil.which("mvn") is None or shutil.which("java") is None:
-        raise KafkaUnavailable("java and mvn are needed to run a Kafka broker (apt-get install maven openjdk-17-jre)")
+        raise KafkaUnavailable("java and mvn are needed to run a Kafka broker (make system-deps installs them)")
     partial = JARS.with_name(JARS.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",

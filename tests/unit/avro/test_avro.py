@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any, cast
 
 import avro.datafile
 import avro.io
@@ -77,7 +78,7 @@ def test_container_blocks_read_by_fastavro_and_apache_avro() -> None:
     writer.write_block([encoder.encode({**record, "eventType": "second"})])
     data = buffer.getvalue()
     assert data.count(writer.sync_marker) == 3  # header + two blocks
-    fast = list(fastavro.reader(io.BytesIO(data)))
+    fast = [cast(dict[str, Any], record) for record in fastavro.reader(io.BytesIO(data))]
     apache = list(avro.datafile.DataFileReader(io.BytesIO(data), avro.io.DatumReader()))
     assert fast == apache
     assert [r["eventType"] for r in fast] == ["pageView"] * 3 + ["second"]
@@ -89,7 +90,7 @@ def test_deflate_codec_is_readable() -> None:
     writer = ContainerWriter(buffer, schema.json, codec="deflate")
     writer.write_block([RecordEncoder(schema).encode(good_event_record())])
     (record,) = fastavro.reader(io.BytesIO(buffer.getvalue()))
-    assert record["partyId"] == AVRO["record"]["partyId"]
+    assert cast(dict[str, Any], record)["partyId"] == AVRO["record"]["partyId"]
     with pytest.raises(ValueError, match="unsupported Avro codec"):
         ContainerWriter(io.BytesIO(), schema.json, codec="lzma")
 

@@ -305,5 +305,5 @@ def test_records_are_not_shared_between_lookups(city_db: Path) -> None:
     first = db.lookup("1.2.3.4")
     assert first is not None
     pristine = copy.deepcopy(first)
-    first["city"]["names"]["en"] = "changed by a caller"  # type: ignore[index]
+    first["city"]["names"]["en"] = "changed by a caller"
     assert db.lookup("1.2.3.4") == pristine
