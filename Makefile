@@ -66,4 +66,4 @@ tracker: node_modules/.package-lock.json
 	node static/build.mjs
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .coverage
