@@ -50,8 +50,11 @@ class KafkaUnavailable(RuntimeError):
     """Java, Maven or the jars are missing, so no broker can run here."""
 
 
-def fetch(capture: bool = True) -> Path:
-    """The folder of broker jars, resolving them with Maven first if they are not there yet."""
+def fetch() -> Path:
+    """The folder of broker jars, resolving them with Maven first if they are not there yet.
+
+    Maven's output is kept (``-q`` leaves only terminal escapes) and shown only when it fails.
+    """
     marker = JARS / ".complete"
     if marker.exists():
         return JARS
@@ -61,7 +64,7 @@ def fetch(capture: bool = True) -> Path:
     shutil.rmtree(partial, ignore_errors=True)
     command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
                "-DincludeScope=runtime"]  # fmt: skip
-    result = subprocess.run(command, capture_output=capture, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise KafkaUnavailable(f"mvn could not resolve the Kafka jars:\n{result.stdout}\n{result.stderr}")
     shutil.rmtree(JARS, ignore_errors=True)
@@ -227,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="create this topic once started (needs confluent-kafka; may repeat)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "fetch":
-        print(f"Kafka {KAFKA_VERSION} jars in {fetch(capture=False)}")
+        try:
+            print(f"Kafka {KAFKA_VERSION} jars in {fetch()}")
+        except KafkaUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 1
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # stop the broker on SIGTERM too, not only on Ctrl-C
     signal.signal(signal.SIGINT, _interrupt)
