@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test test-python test-js lint typecheck tracker bench kafka clean
+.PHONY: run test system-deps kafka-jars test-python test-js lint typecheck tracker bench kafka clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,13 +17,23 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/divolte-collector $(ARGS)
 
-## test: lint, type-check, then every test (Python unit + integration, tracker tests in Node.js).
-test: $(STAMP) lint typecheck test-python test-js
+## test: the whole set-up, then lint, format and type checks and every test (Python unit + integration with branch
+## coverage of collector/, tracker tests in Node.js). Set-up: system packages (system-deps), the Kafka broker's jars,
+## npm packages, the virtual environment; each step does nothing when already done.
+test: system-deps kafka-jars node_modules/.package-lock.json $(STAMP) lint typecheck test-python test-js
+
+## system-deps: Chromium, a JDK and Maven, Node.js and npm (apt-get as root; otherwise prints the command to run).
+system-deps:
+	@PYTHON=$(PYTHON) .ci/system-deps
+
+## kafka-jars: the Kafka broker's jars from Maven Central into .cache/kafka (once; Maven's own cache makes it quick).
+kafka-jars: system-deps
+	@$(PYTHON) tests/servers/kafka/broker.py fetch
 
 test-python: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --cov=collector --cov-branch --cov-report=term:skip-covered
 
-node_modules/.package-lock.json: package-lock.json
+node_modules/.package-lock.json: package-lock.json | system-deps
 	npm ci --no-audit --no-fund --silent
 
 ## test-js: the tracker's tests in Node.js, and a check that the committed build matches static/divolte.js.
@@ -33,6 +43,7 @@ test-js: node_modules/.package-lock.json
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check collector tests benchmarks mappings
+	$(VENV)/bin/ruff format --check collector tests benchmarks mappings
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -55,4 +66,4 @@ tracker: node_modules/.package-lock.json
 	node static/build.mjs
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache .coverage

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import multiprocessing
 import os
 import shutil
@@ -34,10 +33,11 @@ from collector.events import EncodedRecord
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
-from tests.paths import REPO, SHARED
+from tests.paths import REPO
 from tests.servers.kafka.broker import KafkaBroker, free_port
+from tests.vectors import load_vectors
 
-VECTOR = json.loads((SHARED / "test-vectors.json").read_text())["avro_default_record"]
+VECTOR = load_vectors()["avro_default_record"]
 PAYLOAD = bytes.fromhex(VECTOR["avro_binary_hex"])
 
 

@@ -1,14 +1,12 @@
 """Micro-benchmark: µs per decode of a typical Divolte query, our decoder against ``urllib.parse.parse_qs``.
 
 Run from the repository root: ``python benchmarks/micro_query.py``. The query is the ``good`` case of
-``browser_checksum`` in the shared test vectors (what divolte.js sends for a page view). Absolute numbers
-depend on the machine; compare the two lines of one run.
+``browser_checksum`` in ``tests/data/test-vectors.json`` (what divolte.js sends for a page view). Absolute
+numbers depend on the machine; compare the two lines of one run.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import sys
 import timeit
 import urllib.parse
@@ -17,15 +15,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from collector.protocol.query import decode_query
+from tests.vectors import browser_query
 
 
 def _good_query() -> bytes:
-    """Return the ``good`` query of ``browser_checksum`` from the shared vectors."""
-    shared = os.environ.get("DIVOLTE_SHARED")
-    base = Path(shared) if shared else Path(__file__).resolve().parents[2] / "shared" / "divolte"
-    vectors = json.loads((base / "test-vectors.json").read_text(encoding="utf-8"))
-    case = next(c for c in vectors["browser_checksum"]["cases"] if c["name"] == "good")
-    return str(case["query"]).encode("ascii")
+    """Return the ``good`` query of ``browser_checksum`` from the test vectors."""
+    return browser_query("browser_checksum", "good").encode("ascii")
 
 
 def _per_call_us(func: object, arg: object, number: int = 20_000, repeat: int = 7) -> float:

@@ -8,9 +8,8 @@ from typing import Any
 from mmdb_writer import MMDBWriter
 from netaddr import IPSet
 
-from tests.vectors import SHARED, load_json_with_comments
-
-_FIXTURES = SHARED / "test-fixtures"
+from tests.paths import FIXTURES
+from tests.vectors import load_json_with_comments
 
 
 def city_record() -> dict[str, Any]:
@@ -19,7 +18,7 @@ def city_record() -> dict[str, Any]:
     GeoIP2's JSON uses the database's own keys, so the record is the fixture itself, less ``traits.ip_address``,
     which GeoIP2 adds from the queried address rather than reading it from the database.
     """
-    record: dict[str, Any] = load_json_with_comments(_FIXTURES / "city-response-with-everything.json")
+    record: dict[str, Any] = load_json_with_comments(FIXTURES / "city-response-with-everything.json")
     del record["traits"]["ip_address"]
     return record
 

@@ -1,8 +1,4 @@
-"""Load the shared Divolte test vectors and fixtures (``test-vectors.json``, JSON files with comments).
-
-The shared folder sits next to the repository (``../shared/divolte``); set ``DIVOLTE_SHARED`` to use
-another copy.
-"""
+"""Load Divolte's test vectors (``tests/data/test-vectors.json``) and fixtures (JSON files with comments)."""
 
 from __future__ import annotations
 
@@ -12,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 from collector.avro.schemas import strip_json_comments
-from tests.paths import SHARED
+from tests.paths import VECTORS_FILE
 
-__all__ = ["SHARED", "browser_query", "load_json_with_comments", "load_vectors"]
+__all__ = ["browser_query", "load_json_with_comments", "load_vectors", "vector_case"]
 
 
 def load_json_with_comments(path: Path | str) -> Any:
@@ -25,13 +21,19 @@ def load_json_with_comments(path: Path | str) -> Any:
 @cache
 def load_vectors() -> dict[str, Any]:
     """Return ``test-vectors.json`` as a dict (parsed once per test session)."""
-    vectors: dict[str, Any] = json.loads((SHARED / "test-vectors.json").read_text(encoding="utf-8"))
+    vectors: dict[str, Any] = json.loads(VECTORS_FILE.read_text(encoding="utf-8"))
     return vectors
 
 
-def browser_query(group: str, name: str) -> str:
-    """Return the query of the case called ``name`` in the ``group`` section (e.g. ``browser_checksum``)."""
+def vector_case(group: str, name: str) -> dict[str, Any]:
+    """Return the case called ``name`` in the ``group`` section (e.g. ``browser_checksum``)."""
     for case in load_vectors()[group]["cases"]:
         if case.get("name") == name:
-            return str(case["query"])
+            found: dict[str, Any] = case
+            return found
     raise KeyError(f"no case {name!r} in {group!r}")
+
+
+def browser_query(group: str, name: str) -> str:
+    """Return the query of the case called ``name`` in the ``group`` section."""
+    return str(vector_case(group, name)["query"])

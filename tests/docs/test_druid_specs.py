@@ -5,17 +5,18 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 import pytest
 
 from collector.avro.schemas import default_schema
-from tests.vectors import SHARED
+from tests.paths import DEFAULT_SCHEMA_FILE
+from tests.vectors import load_vectors
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "druid"
-SCHEMA = json.loads((SHARED / "DefaultEventRecord.avsc").read_text())
-VECTOR = json.loads((SHARED / "test-vectors.json").read_text())["avro_default_record"]
+SCHEMA = json.loads(DEFAULT_SCHEMA_FILE.read_text())
+VECTOR = load_vectors()["avro_default_record"]
 
 
 def load(name: str) -> dict[str, Any]:
@@ -60,7 +61,8 @@ def test_naked_spec_carries_the_schema_and_reads_what_the_sink_writes() -> None:
     assert decoder["type"] == "schema_inline"
     assert decoder["schema"] == SCHEMA == json.loads(default_schema().json)
     value = bytes.fromhex(VECTOR["avro_binary_hex"])  # a Kafka value in naked mode
-    record = fastavro.schemaless_reader(io.BytesIO(value), fastavro.parse_schema(decoder["schema"]))
+    parsed = fastavro.parse_schema(decoder["schema"])
+    record = cast(dict[str, Any], fastavro.schemaless_reader(io.BytesIO(value), parsed))
     assert record["timestamp"] == int(VECTOR["kafka_timestamp_ms"])
     assert record["partyId"] == VECTOR["kafka_key_utf8"]
 

@@ -11,8 +11,9 @@ import httpx
 import pytest
 
 from collector.avro.container import complete_prefix
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, file_sink_config, read_published
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS
+from tests.integration.file_sink import file_sink_config, read_published
 
 pytestmark = pytest.mark.integration
 

@@ -7,12 +7,13 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
+from typing import Any, cast
 
 import fastavro
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
+from tests.integration.collector_process import StartCollector
 
 pytestmark = pytest.mark.integration
 
@@ -22,7 +23,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 def chromium_or_skip() -> str:
     if CHROMIUM is None:
         if os.environ.get("CI"):
-            pytest.fail("chromium is not installed; .ci/run installs it with apt")
+            pytest.fail("chromium is not installed; make system-deps installs it with apt")
         pytest.skip("chromium is not installed (apt-get install chromium)")
     return CHROMIUM
 
@@ -49,10 +50,10 @@ def test_embedded_default_records_a_browser_page_view(start_collector: StartColl
 
     published = sorted((tmp_path / "data" / "published").glob("*.avro"))
     assert published, collector.log()
-    records = []
+    records: list[dict[str, Any]] = []
     for path in published:
         with open(path, "rb") as handle:
-            records.extend(fastavro.reader(handle))
+            records.extend(cast(dict[str, Any], record) for record in fastavro.reader(handle))
     page_views = [r for r in records if r["eventType"] == "pageView"]
     assert len(page_views) == 2, records
     first, second = sorted(page_views, key=lambda r: r["timestamp"])

@@ -7,109 +7,26 @@ and reads the published files with two independent readers (fastavro and Apache 
 from __future__ import annotations
 
 import base64
-import json
-import re
 import signal
 import time
 import urllib.parse
 from pathlib import Path
-from typing import Any
 
-import avro.datafile
-import avro.io
-import fastavro
 import httpx
 import pytest
 
-from tests.integration.conftest import RunningCollector, StartCollector
-from tests.paths import SHARED
+from tests.integration.collector_process import StartCollector, stop
+from tests.integration.events import BROWSER_HEADERS, checksum_case
+from tests.integration.file_sink import file_sink_config, read_published
+from tests.vectors import load_vectors
 
 pytestmark = pytest.mark.integration
 
-VECTORS = json.loads((SHARED / "test-vectors.json").read_text())
-CHROME_38 = (
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_10_1) AppleWebKit/537.36 (KHTML, like Gecko) "
-    "Chrome/38.0.2125.122 Safari/537.36"
-)
-BROWSER_HEADERS = {
-    "User-Agent": CHROME_38,
-    "Accept": "image/avif,image/webp,image/apng,image/*,*/*;q=0.8",
-    "Accept-Language": "en-GB,en;q=0.9",
-    "Referer": "http://localhost:8290/",
-    "Cookie": "_dvp=0:i1t84hgy:5AF359Zjq5kUy98u4wQjlIZzWGhN~GlG; _dvs=0:i1t84hgy:95CbiPCYln_1e0a6rFvuRkDkeNnc6KC8",
-}
-FILE_NAME = re.compile(r"^\d{14}-divolte-tracking-.+-\d+(-\d+)?\.avro$")
-
-
-def checksum_case(name: str, group: str = "browser_checksum") -> dict[str, Any]:
-    return next(case for case in VECTORS[group]["cases"] if case["name"] == name)
-
-
-def file_sink_config(
-    tmp_path: Path,
-    extra_global: str = "",
-    mapping_extra: str = "",
-    source_extra: str = "",
-    file_strategy_extra: str = "",
-) -> str:
-    (tmp_path / "work").mkdir(exist_ok=True)
-    (tmp_path / "publish").mkdir(exist_ok=True)
-    return f"""
-divolte {{
-  global {{
-    hdfs.threads = 1  // one file, so records of different parties are read back in arrival order
-    {extra_global}
-  }}
-  sources.browser {{
-    type = browser
-    {source_extra}
-  }}
-  sinks.files {{
-    type = hdfs
-    file_strategy {{
-      working_dir = "{tmp_path / "work"}"
-      publish_dir = "{tmp_path / "publish"}"
-      {file_strategy_extra}
-    }}
-  }}
-  mappings.test {{
-    sources = [browser]
-    sinks = [files]
-    {mapping_extra}
-  }}
-}}
-"""
-
-
-def read_published(tmp_path: Path, schema_name: str = "io.divolte.record.DefaultEventRecord") -> list[dict[str, Any]]:
-    """All records of all published files, read with fastavro and cross-checked with Apache Avro."""
-    files = sorted((tmp_path / "publish").iterdir())
-    assert files, "no file was published"
-    assert all(FILE_NAME.match(f.name) for f in files), [f.name for f in files]
-    assert not list((tmp_path / "work").iterdir()), "files left in the working directory"
-    records: list[dict[str, Any]] = []
-    for path in files:
-        with open(path, "rb") as handle:
-            fast_reader = fastavro.reader(handle)
-            assert fast_reader.writer_schema["name"] == schema_name  # the full name, namespace included
-            fast = list(fast_reader)
-        with open(path, "rb") as handle:
-            reader = avro.datafile.DataFileReader(handle, avro.io.DatumReader())
-            apache = list(reader)
-            assert reader.meta["avro.codec"] in (b"null", None)
-            reader.close()
-        assert fast == apache
-        records.extend(fast)
-    return records
+VECTORS = load_vectors()
 
 
 def send(client: httpx.Client, query: str, **headers: str) -> httpx.Response:
     return client.get(f"/csc-event?{query}", headers={**BROWSER_HEADERS, **headers})
-
-
-def stop(collector: RunningCollector) -> None:
-    code = collector.stop(signal.SIGTERM)
-    assert code == 0, collector.log()
 
 
 def test_vectors_become_records_field_for_field(start_collector: StartCollector, tmp_path: Path) -> None:

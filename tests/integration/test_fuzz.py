@@ -18,8 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, read_published
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS, checksum_case
+from tests.integration.file_sink import read_published
 
 pytestmark = pytest.mark.integration
 

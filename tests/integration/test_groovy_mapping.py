@@ -15,8 +15,9 @@ import pytest
 from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string, murmur3_32_signed
 from collector.protocol.query import decode_query
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, file_sink_config, read_published
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS
+from tests.integration.file_sink import file_sink_config, read_published
 from tests.paths import REPO
 from tests.vectors import load_vectors
 

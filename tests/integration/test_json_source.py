@@ -9,12 +9,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector, status_line
-from tests.integration.test_end_to_end import VECTORS, read_published
+from tests.integration.collector_process import StartCollector, status_line
+from tests.integration.file_sink import read_published
+from tests.vectors import load_vectors
 
 pytestmark = pytest.mark.integration
 
-HTTP = VECTORS["json_source_http"]
+HTTP = load_vectors()["json_source_http"]
 PARTY = HTTP["party_query"]
 JSON = {"Content-Type": "application/json"}
 

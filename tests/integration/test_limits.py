@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector, status_line
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, file_sink_config, read_published
+from tests.integration.collector_process import StartCollector, status_line
+from tests.integration.events import BROWSER_HEADERS, checksum_case
+from tests.integration.file_sink import file_sink_config, read_published
 
 pytestmark = pytest.mark.integration
 

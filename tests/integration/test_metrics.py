@@ -7,12 +7,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
-from tests.integration.conftest import StartCollector, free_port
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case, file_sink_config
+from tests.integration.collector_process import StartCollector, free_port
+from tests.integration.events import BROWSER_HEADERS, checksum_case
+from tests.integration.file_sink import file_sink_config
+from tests.integration.metrics_text import samples
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +27,6 @@ SERIES = {
     "divolte_user_agent_cache_misses_total", "divolte_user_agent_cache_entries", "divolte_geoip_database_age_seconds",
     "divolte_ready", "process_resident_memory_bytes", "process_cpu_seconds_total",
 }  # fmt: skip
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return out
 
 
 def test_metrics_series_and_counts(start_collector: StartCollector, tmp_path: Path) -> None:

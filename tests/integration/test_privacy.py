@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 from pathlib import Path
+from typing import cast
 
 import fastavro
 import httpx
@@ -12,8 +13,8 @@ import pytest
 
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS, checksum_case
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +62,7 @@ divolte {{
     records: list[dict[str, object]] = []
     for path in (tmp_path / "publish").glob("*.avro"):
         with open(path, "rb") as handle:
-            records.extend(fastavro.reader(handle))
+            records.extend(cast(dict[str, object], record) for record in fastavro.reader(handle))
     return records
 
 

@@ -11,15 +11,17 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any, cast
 
 import fastavro
 import httpx
 import pytest
 
 from collector.avro.container import complete_prefix
-from tests.integration.conftest import RunningCollector, StartCollector, free_port
-from tests.integration.test_end_to_end import BROWSER_HEADERS, file_sink_config, read_published
-from tests.integration.test_metrics import samples
+from tests.integration.collector_process import RunningCollector, StartCollector, free_port
+from tests.integration.events import BROWSER_HEADERS
+from tests.integration.file_sink import file_sink_config, read_published
+from tests.integration.metrics_text import samples
 
 pytestmark = pytest.mark.integration
 
@@ -171,7 +173,8 @@ def test_duplicate_on_two_connections_to_two_workers_is_flagged(
     copies = []
     for path in (tmp_path / "publish").iterdir():
         with open(path, "rb") as handle:
-            copies += [(record["detectedDuplicate"], worker_of(path.name)) for record in fastavro.reader(handle)]
+            records = [cast(dict[str, Any], record) for record in fastavro.reader(handle)]
+            copies += [(record["detectedDuplicate"], worker_of(path.name)) for record in records]
     assert len(copies) == 12
     assert {worker for _, worker in copies} == {0, 1}, "12 connections all reached one worker"
     assert sum(not duplicate for duplicate, _ in copies) == 1, copies
@@ -184,7 +187,9 @@ def partial_events(work: Path, worker: int) -> set[str]:
         if worker_of(path.name) == worker:
             data = path.read_bytes()
             length, _ = complete_prefix(data)
-            events.update(record["partyId"] for record in fastavro.reader(io.BytesIO(data[:length])))
+            events.update(
+                cast(dict[str, str], record)["partyId"] for record in fastavro.reader(io.BytesIO(data[:length]))
+            )
     return events
 
 

@@ -1,6 +1,6 @@
-"""Divolte's topology configurations run for real: every source's events reach exactly its mappings' sinks.
+"""Topologies run for real: every source's events reach exactly its mappings' sinks.
 
-Each shared test configuration (several sources, sinks and mappings; shared sources; shared sinks) is
+Each topology in tests/data/configs (several sources, sinks and mappings; shared sources; shared sinks) is
 wrapped in a file that includes it and points every file sink at its own temporary directories. One
 event goes to every browser source; the published files of each sink must hold exactly the records the
 mapping graph implies (a sink fed by two mappings of one source gets the event twice, as in Divolte).
@@ -17,28 +17,28 @@ import pytest
 
 from collector.config import load
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import BROWSER_HEADERS, checksum_case
-from tests.paths import SHARED
+from tests.integration.collector_process import StartCollector
+from tests.integration.events import BROWSER_HEADERS, checksum_case
+from tests.paths import CONFIGS
 
 pytestmark = pytest.mark.integration
 
-CONFIGS = [
-    "mapping-configuration-interdependent",
-    "mapping-configuration-shared-sink",
-    "mapping-configuration-shared-source",
-    "mapping-configuration-independent",
-    "mapping-configuration-explicit",
-    "browser-source-multiple",
-    "browser-source-unused",
-    "hdfs-sink-multiple",
+TOPOLOGIES = [
+    "many-to-many",
+    "shared-sink",
+    "shared-source",
+    "two-pipelines",
+    "one-source-one-sink",
+    "two-prefixes",
+    "idle-source",
+    "two-file-sinks",
 ]
 EVENT = checksum_case("sentinel")["query"]
 
 
 def wrapped(name: str, tmp_path: Path) -> tuple[str, dict[str, int]]:
-    """A configuration that includes the shared one with local sink directories, and the expected counts."""
-    original = SHARED / "test-configs" / f"{name}.conf"
+    """A configuration that includes the topology's with local sink directories, and the expected counts."""
+    original = CONFIGS / f"{name}.conf"
     settings = load(original, env={})
     lines = [f'include file("{original}")', "divolte.global.hdfs.threads = 1"]
     for sink in settings.sinks.values():
@@ -53,17 +53,17 @@ def wrapped(name: str, tmp_path: Path) -> tuple[str, dict[str, int]]:
     expected = {s.name: 0 for s in settings.sinks.values() if isinstance(s, HdfsSinkSettings)}
     if settings.global_.hdfs.enabled:
         for mapping in settings.mappings.values():
-            for sink in mapping.sinks:
-                if sink in expected:
-                    expected[sink] += len(mapping.sources)  # one event per source
+            for sink_name in mapping.sinks:
+                if sink_name in expected:
+                    expected[sink_name] += len(mapping.sources)  # one event per source
     return "\n".join(lines) + "\n", expected
 
 
-@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("name", TOPOLOGIES)
 def test_topology(start_collector: StartCollector, tmp_path: Path, name: str) -> None:
     config, expected = wrapped(name, tmp_path)
     collector = start_collector(config)
-    settings = load(SHARED / "test-configs" / f"{name}.conf", env={})
+    settings = load(CONFIGS / f"{name}.conf", env={})
     with httpx.Client(base_url=collector.base_url, headers=BROWSER_HEADERS) as client:
         for source in settings.sources.values():
             assert isinstance(source, BrowserSourceSettings)
@@ -73,17 +73,17 @@ def test_topology(start_collector: StartCollector, tmp_path: Path, name: str) ->
     assert collector.stop(signal.SIGTERM) == 0, collector.log()
     counts = {}
     for sink in expected:
-        records = []
+        records: list[object] = []
         for path in (tmp_path / sink / "publish").glob("*.avro"):
             with open(path, "rb") as handle:
                 records.extend(fastavro.reader(handle))
         counts[sink] = len(records)
     assert counts == expected
-    # browser-source-unused has no mappings and no sinks: its source must still answer (checked above).
-    assert sum(counts.values()) > 0 or name == "browser-source-unused"
+    # idle-source has no mappings and no sinks: its source must still answer (checked above).
+    assert sum(counts.values()) > 0 or name == "idle-source"
 
 
-def test_interdependent_counts_match_divolte_s_test(tmp_path: Path) -> None:
-    """The graph arithmetic above, checked once by hand (ServerSinkSourceConfigurationTest)."""
-    _, expected = wrapped("mapping-configuration-interdependent", tmp_path)
-    assert expected == {"sink-1": 2, "sink-2": 2, "sink-3": 5, "sink-4": 2}
+def test_many_to_many_counts_by_hand(tmp_path: Path) -> None:
+    """The graph arithmetic above, checked once by hand (as Divolte's ServerSinkSourceConfigurationTest does)."""
+    _, expected = wrapped("many-to-many", tmp_path)
+    assert expected == {"raw": 4, "sessions": 3, "audit": 4, "exports": 3}

@@ -20,15 +20,9 @@ if (existsSync(BUILT_PATH)) {
   VARIANTS.push(['built', BUILT_PATH]);
 }
 
+/** Divolte's test vectors, as the Python tests read them (tests/data/test-vectors.json). */
 export function loadVectors() {
-  const candidates = [process.env.DIVOLTE_SHARED, join(repoRoot, '..', 'shared', 'divolte')].filter(Boolean);
-  for (const dir of candidates) {
-    const path = join(dir, 'test-vectors.json');
-    if (existsSync(path)) {
-      return JSON.parse(readFileSync(path, 'utf8'));
-    }
-  }
-  throw new Error(`test-vectors.json not found in ${candidates.join(' or ')} (set DIVOLTE_SHARED)`);
+  return JSON.parse(readFileSync(join(repoRoot, 'tests', 'data', 'test-vectors.json'), 'utf8'));
 }
 
 /** Splits an event URL into its path and the decoded parameters, in order. */

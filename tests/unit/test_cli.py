@@ -7,9 +7,7 @@ from pathlib import Path
 import pytest
 
 from collector.cli import find_config, main
-from tests.paths import SHARED
-
-CONFIGS = SHARED / "test-configs"
+from tests.paths import CONFIGS
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -18,18 +16,18 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_check_config_accepts_a_valid_divolte_file(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check-config", str(CONFIGS / "hdfs-flusher-test.conf"))
+def test_check_config_accepts_a_valid_file(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "check-config", str(CONFIGS / "file-sync-every-record.conf"))
     assert code == 0
     assert "Configuration OK" in out
-    assert "sync every 1 records or 1 s" in out
+    assert "sync every 1 records or 2 s" in out
 
 
 def test_check_config_reports_divolte_s_reason(capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "check-config", str(CONFIGS / "source-sink-collisions.conf"))
+    code, _, err = run(capsys, "check-config", str(CONFIGS / "name-collisions.conf"))
     assert code == 1
     assert "Source and sink names cannot collide" in err
-    assert "[foo, bar]" in err
+    assert "[zeta, alpha]" in err
 
 
 def test_every_problem_is_reported_with_its_key(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -47,9 +45,9 @@ def test_every_problem_is_reported_with_its_key(capsys: pytest.CaptureFixture[st
 
 
 def test_json_sources_are_described(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "check-config", str(CONFIGS / "json-source.conf"))
+    code, out, _ = run(capsys, "check-config", str(CONFIGS / "json-only.conf"))
     assert code == 0
-    assert "Source 'test-json-source': JSON events POST http://127.0.0.1:8290/json-event?p=<party id>" in out
+    assert "Source 'app': JSON events POST http://127.0.0.1:8290/app-events?p=<party id>" in out
 
 
 def test_missing_directories_and_files_are_named(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.browser.conftest import Browser, Site, page_html
-from tests.integration.conftest import StartCollector
-from tests.integration.test_end_to_end import file_sink_config, read_published
+from tests.integration.browser.harness import Browser, Site, page_html
+from tests.integration.collector_process import StartCollector
+from tests.integration.file_sink import file_sink_config, read_published
 from tests.paths import REPO
 
 pytestmark = pytest.mark.integration

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.browser.conftest import Browser, Site, browser_config, finish, page_html, wait_for_records
-from tests.integration.conftest import StartCollector
+from tests.integration.browser.harness import Browser, Site, browser_config, finish, page_html, wait_for_records
+from tests.integration.collector_process import StartCollector
 
 pytestmark = pytest.mark.integration
 

@@ -22,7 +22,7 @@ import pytest
 
 from collector.protocol.checksum import is_checksum_correct
 from collector.protocol.mincode import decode
-from tests.integration.browser.conftest import (
+from tests.integration.browser.harness import (
     Browser,
     Site,
     browser_config,
@@ -31,7 +31,7 @@ from tests.integration.browser.conftest import (
     query_of,
     wait_for_records,
 )
-from tests.integration.conftest import StartCollector
+from tests.integration.collector_process import StartCollector
 
 pytestmark = pytest.mark.integration
 

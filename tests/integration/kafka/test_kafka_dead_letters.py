@@ -19,8 +19,8 @@ import httpx
 import orjson
 import pytest
 
-from tests.integration.conftest import StartCollector
-from tests.integration.kafka.conftest import (
+from tests.integration.collector_process import StartCollector
+from tests.integration.kafka.records import (
     USER_AGENT,
     Broker,
     decode,

@@ -5,7 +5,6 @@ Delivery is at-least-once: duplicates are counted (and printed), never missing e
 
 from __future__ import annotations
 
-import collections
 import signal
 import time
 from collections.abc import Callable
@@ -14,37 +13,20 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import RunningCollector, StartCollector, free_port
-from tests.integration.kafka.conftest import Broker, Consumed, decode, event_number, kafka_config, send_events
+from tests.integration.collector_process import StartCollector, free_port
+from tests.integration.kafka.records import (
+    SMALL_QUEUE,
+    Broker,
+    check_delivery,
+    decode,
+    event_number,
+    events,
+    kafka_config,
+    send_events,
+    wait_for_log,
+)
 
 pytestmark = pytest.mark.integration
-
-SMALL_QUEUE = "buffer_size = 10\nthreads = 1"  # so that the disk spool takes part
-
-
-def wait_for_log(collector: RunningCollector, text: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while text not in collector.log():
-        assert collector.process.poll() is None, f"collector died:\n{collector.log()}"
-        assert time.monotonic() < deadline, f"no log line with {text!r}:\n{collector.log()}"
-        time.sleep(0.1)
-
-
-def check_delivery(records: list[Consumed], sent: list[tuple[int, int]], label: str) -> int:
-    """Every sent event is there; first copies keep each party's order. Returns the duplicate count."""
-    found = [event_number(decode(r.value)) for r in records]
-    assert set(found) == set(sent), f"{label}: {len(set(sent) - set(found))} events missing"
-    first_seen: dict[int, list[int]] = collections.defaultdict(list)
-    for party, event in dict.fromkeys(found):
-        first_seen[party].append(event)
-    assert all(events == sorted(events) for events in first_seen.values()), f"{label}: a party's order changed"
-    duplicates = len(found) - len(set(found))
-    print(f"{label}: sent {len(sent)}, found {len(found)}, distinct {len(set(found))}, duplicates {duplicates}")
-    return duplicates
-
-
-def events(parties: int, first: int, count: int) -> list[tuple[int, int]]:
-    return [(party, event) for event in range(first, first + count) for party in range(parties)]
 
 
 def test_broker_down_at_start(

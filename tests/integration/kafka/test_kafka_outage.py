@@ -13,9 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
-from tests.integration.kafka.conftest import Broker, kafka_config, send_events
-from tests.integration.kafka.test_kafka_faults import check_delivery
+from tests.integration.collector_process import StartCollector
+from tests.integration.kafka.records import Broker, check_delivery, kafka_config, send_events
 
 pytestmark = [pytest.mark.integration, pytest.mark.kafka_outage]
 

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.conftest import RunningCollector, StartCollector, free_port
-from tests.integration.kafka.conftest import Broker, kafka_config, send_events
-from tests.integration.kafka.test_kafka_faults import SMALL_QUEUE, check_delivery, events, wait_for_log
+from tests.integration.collector_process import RunningCollector, StartCollector, free_port
+from tests.integration.kafka.records import (
+    SMALL_QUEUE,
+    Broker,
+    check_delivery,
+    events,
+    kafka_config,
+    send_events,
+    wait_for_log,
+)
 
 pytestmark = pytest.mark.integration
 

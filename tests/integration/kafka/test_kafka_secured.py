@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import RunningCollector, StartCollector
-from tests.integration.kafka.conftest import (
-    SecuredKafka,
+from tests.integration.collector_process import RunningCollector, StartCollector
+from tests.integration.kafka.conftest import SecuredKafka
+from tests.integration.kafka.records import (
     decode,
     event_number,
     kafka_config,

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.integration.conftest import StartCollector
-from tests.integration.kafka.conftest import (
+from tests.integration.collector_process import StartCollector
+from tests.integration.kafka.records import (
     Broker,
     decode,
     event_number,

@@ -20,9 +20,9 @@ import httpx
 import pytest
 
 from collector.avro.container import complete_prefix
-from tests.integration.conftest import RunningCollector, StartCollector
-from tests.integration.s3.conftest import REGION, MotoServer, read_records
-from tests.integration.test_end_to_end import BROWSER_HEADERS
+from tests.integration.collector_process import RunningCollector, StartCollector
+from tests.integration.events import BROWSER_HEADERS
+from tests.integration.s3.moto_server import REGION, MotoServer, read_records
 from tests.paths import REPO
 
 pytestmark = pytest.mark.integration

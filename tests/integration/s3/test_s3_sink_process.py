@@ -14,7 +14,7 @@ from collector.config.settings import FileStrategySettings, RetrySettings, S3Sin
 from collector.events import EncodedRecord
 from collector.sinks import s3 as s3_module
 from collector.sinks.s3 import MULTIPART_CHUNK_BYTES, S3Sink
-from tests.integration.s3.conftest import REGION, MotoServer, read_records
+from tests.integration.s3.moto_server import REGION, MotoServer, read_records
 
 pytestmark = pytest.mark.integration
 

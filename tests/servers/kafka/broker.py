@@ -7,7 +7,7 @@
 and does nothing. ``KafkaBroker`` formats a fresh log directory (``StorageTool format --standalone``),
 starts ``kafka.Kafka`` as one broker+controller with ``auto.create.topics.enable=false`` and a bounded
 heap, waits until it says it started, and stops it by its PID. Only the standard library is used here, so
-``.ci/run`` can fetch before any virtual environment exists.
+``make kafka-jars`` can fetch before any virtual environment exists.
 
 More listeners (``listeners={"SASL_PLAINTEXT": "SASL_PLAINTEXT", ...}``, each on a port of its own in ``ports``)
 and SCRAM users created by the storage format (``scram_users``) let one broker serve secured clients beside the
@@ -56,18 +56,21 @@ class KafkaUnavailable(RuntimeError):
     """Java, Maven or the jars are missing, so no broker can run here."""
 
 
-def fetch(capture: bool = True) -> Path:
-    """The folder of broker jars, resolving them with Maven first if they are not there yet."""
+def fetch() -> Path:
+    """The folder of broker jars, resolving them with Maven first if they are not there yet.
+
+    Maven's output is kept (``-q`` leaves only terminal escapes) and shown only when it fails.
+    """
     marker = JARS / ".complete"
     if marker.exists():
         return JARS
     if shutil.which("mvn") is None or shutil.which("java") is None:
-        raise KafkaUnavailable("java and mvn are needed to run a Kafka broker (apt-get install maven openjdk-17-jre)")
+        raise KafkaUnavailable("java and mvn are needed to run a Kafka broker (make system-deps installs them)")
     partial = JARS.with_name(JARS.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
                "-DincludeScope=runtime"]  # fmt: skip
-    result = subprocess.run(command, capture_output=capture, text=True, check=False)
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
         raise KafkaUnavailable(f"mvn could not resolve the Kafka jars:\n{result.stdout}\n{result.stderr}")
     shutil.rmtree(JARS, ignore_errors=True)
@@ -254,7 +257,11 @@ def main(argv: list[str] | None = None) -> int:
                      help="create this topic once started (needs confluent-kafka; may repeat)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "fetch":
-        print(f"Kafka {KAFKA_VERSION} jars in {fetch(capture=False)}")
+        try:
+            print(f"Kafka {KAFKA_VERSION} jars in {fetch()}")
+        except KafkaUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 1
         return 0
     signal.signal(signal.SIGTERM, _interrupt)  # stop the broker on SIGTERM too, not only on Ctrl-C
     signal.signal(signal.SIGINT, _interrupt)

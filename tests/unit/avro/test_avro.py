@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any, cast
 
 import avro.datafile
 import avro.io
@@ -18,9 +19,10 @@ from collector.errors import MappingError
 from collector.events import CapturedRequest
 from collector.mapping.default import DefaultMapping
 from collector.protocol.browser_event import parse_browser_event
-from tests.paths import SHARED
+from tests.paths import DEFAULT_SCHEMA_FILE, FIXTURES
+from tests.vectors import load_vectors
 
-VECTORS = json.loads((SHARED / "test-vectors.json").read_text())
+VECTORS = load_vectors()
 AVRO = VECTORS["avro_default_record"]
 GOOD = next(c for c in VECTORS["browser_checksum"]["cases"] if c["name"] == "good")
 
@@ -53,7 +55,7 @@ def test_confluent_framing() -> None:
 
 def test_default_schema_is_divolte_s() -> None:
     ours = default_schema()
-    theirs = json.loads((SHARED / "DefaultEventRecord.avsc").read_text())
+    theirs = json.loads(DEFAULT_SCHEMA_FILE.read_text())
     assert ours.full_name == "io.divolte.record.DefaultEventRecord"
     assert ours.field_names == [f["name"] for f in theirs["fields"]]
 
@@ -76,7 +78,7 @@ def test_container_blocks_read_by_fastavro_and_apache_avro() -> None:
     writer.write_block([encoder.encode({**record, "eventType": "second"})])
     data = buffer.getvalue()
     assert data.count(writer.sync_marker) == 3  # header + two blocks
-    fast = list(fastavro.reader(io.BytesIO(data)))
+    fast = [cast(dict[str, Any], record) for record in fastavro.reader(io.BytesIO(data))]
     apache = list(avro.datafile.DataFileReader(io.BytesIO(data), avro.io.DatumReader()))
     assert fast == apache
     assert [r["eventType"] for r in fast] == ["pageView"] * 3 + ["second"]
@@ -88,14 +90,14 @@ def test_deflate_codec_is_readable() -> None:
     writer = ContainerWriter(buffer, schema.json, codec="deflate")
     writer.write_block([RecordEncoder(schema).encode(good_event_record())])
     (record,) = fastavro.reader(io.BytesIO(buffer.getvalue()))
-    assert record["partyId"] == AVRO["record"]["partyId"]
+    assert cast(dict[str, Any], record)["partyId"] == AVRO["record"]["partyId"]
     with pytest.raises(ValueError, match="unsupported Avro codec"):
         ContainerWriter(io.BytesIO(), schema.json, codec="lzma")
 
 
 def test_schema_files_with_comments_parse() -> None:
     for name in ("TestRecord.avsc", "MinimalRecord.avsc"):
-        schema = parse_schema_text((SHARED / "test-fixtures" / name).read_text(), name)
+        schema = parse_schema_text((FIXTURES / name).read_text(), name)
         assert schema.field_names
     assert strip_json_comments('{"a": "// not a comment"} // comment') == '{"a": "// not a comment"} '
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import zlib
 from pathlib import Path
+from typing import cast
 
 import avro.datafile
 import avro.io
@@ -46,11 +47,12 @@ def container(codec: str, blocks: list[range]) -> tuple[bytes, list[int]]:
 
 
 def read_fastavro(data: bytes) -> list[dict[str, object]]:
-    return list(fastavro.reader(io.BytesIO(data)))
+    return [cast(dict[str, object], record) for record in fastavro.reader(io.BytesIO(data))]
 
 
 def read_apache(data: bytes) -> list[dict[str, object]]:
-    return list(avro.datafile.DataFileReader(io.BytesIO(data), avro.io.DatumReader()))
+    reader = avro.datafile.DataFileReader(io.BytesIO(data), avro.io.DatumReader())
+    return [cast(dict[str, object], record) for record in reader]
 
 
 def test_the_codecs_are_the_avro_specification_s() -> None:

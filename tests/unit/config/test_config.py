@@ -1,4 +1,4 @@
-"""Configuration loading against Divolte's own test configurations, its reference.conf and the environment."""
+"""Configuration loading: the topologies and mistakes of tests/data/configs, reference.conf and the environment."""
 
 from __future__ import annotations
 
@@ -16,75 +16,70 @@ from collector.config.settings import (
     JsonSourceSettings,
     KafkaSinkSettings,
 )
-from tests.paths import SHARED
+from tests.paths import CONFIGS
 
-TEST_CONFIGS = SHARED / "test-configs"
-
-# Every test configuration Divolte ships: None where Divolte loads it, else a piece of the problem it reports.
+# Every configuration in tests/data/configs: None where it loads, else a piece of the problem Divolte reports for
+# the same mistake (its wording, which we keep).
 EXPECTED: dict[str, str | None] = {
-    "base-test-server.conf": None,
-    "browser-source-custom-javascript-name.conf": None,
-    "browser-source-explicit.conf": None,
-    "browser-source-javascript-debugging.conf": None,
-    "browser-source-javascript-logging.conf": None,
-    "browser-source-long-prefix.conf": None,
-    "browser-source-multiple.conf": None,
-    "browser-source-unused.conf": None,
-    "duplicates-test.conf": None,
-    "gcs-both-jitter-invalid.conf": "Retry settings may specify a jitter duration or factor, but not both.",
-    "gcs-jitter-factor.conf": None,
-    "gcs-sink.conf": None,
-    "hdfs-flusher-test.conf": None,
-    "hdfs-sink-multiple.conf": None,
-    "json-source.conf": None,
-    "kafka-sink-confluent-partially-without-confluent-id.conf": (
+    "behind-proxy.conf": None,
+    "confluent-id-missing.conf": (
         "Mappings used by sinks in Confluent-mode must have their 'confluent_id' attribute set. "
-        "The following mappings are missing this: [test-2]."
+        "The following mappings are missing this: [orders]."
     ),
-    "kafka-sink-confluent-with-confluent-id-conflict.conf": (
+    "confluent-ids-differ.conf": (
         "Any sink can only use one confluent identifier. The following sinks have multiple mappings with "
-        "different 'confluent_id' attributes: [kafka]."
+        "different 'confluent_id' attributes: [events]."
     ),
-    "kafka-sink-confluent-without-confluent-id.conf": (
+    "confluent-one-id-missing.conf": (
         "Mappings used by sinks in Confluent-mode must have their 'confluent_id' attribute set. "
-        "The following mappings are missing this: [test]."
+        "The following mappings are missing this: [returns]."
     ),
-    "kafka-sink-confluent.conf": None,
-    "mapping-configuration-confluent-id.conf": None,
-    "mapping-configuration-explicit.conf": None,
-    "mapping-configuration-independent.conf": None,
-    "mapping-configuration-interdependent.conf": None,
-    "mapping-configuration-shared-sink.conf": None,
-    "mapping-configuration-shared-source.conf": None,
-    "missing-sources-sinks.conf": (
-        "The following sources and/or sinks were used in a mapping but never defined: [missing-sink, missing-source]."
-    ),
-    "multiple-mappings-different-schema-shared-sink.conf": (
-        "Any sink can only use one schema. The following sinks have multiple mappings with different "
-        "schema's linked to them: [kafka]."
-    ),
-    "multiple-mappings-same-schema-shared-sink.conf": None,
-    "reference-test-shutdown.conf": None,
-    "reference-test.conf": None,
-    "schema-registry-with-confluent.conf": None,
-    "selenium-test-custom-event-suffix.conf": None,
-    "selenium-test-custom-javascript-name.conf": None,
-    "selenium-test-no-default-event-config.conf": None,
-    "selenium-test-slow-server.conf": None,
-    "source-sink-collisions.conf": (
+    "confluent-schema-file.conf": None,
+    "confluent.conf": None,
+    "deep-prefix.conf": None,
+    "event-path-renamed.conf": None,
+    "example.conf": None,
+    "file-sync-every-record.conf": None,
+    "gcs-jitter-both.conf": "Retry settings may specify a jitter duration or factor, but not both.",
+    "gcs-jitter-factor.conf": None,
+    "gcs-retries.conf": None,
+    "idle-source.conf": None,
+    "json-only.conf": None,
+    "kafka-ids-without-confluent.conf": None,
+    "many-to-many.conf": None,
+    "name-collisions.conf": (
         "Source and sink names cannot collide (must be globally unique). The following names were both used "
-        "as source and as sink: [foo, bar]."
+        "as source and as sink: [zeta, alpha]."
     ),
-    "x-forwarded-for-test.conf": None,
+    "one-source-one-sink.conf": None,
+    "shared-sink-one-schema.conf": None,
+    "shared-sink-two-schemas.conf": (
+        "Any sink can only use one schema. The following sinks have multiple mappings with different "
+        "schema's linked to them: [stream]."
+    ),
+    "shared-sink.conf": None,
+    "shared-source.conf": None,
+    "shutdown-timing.conf": None,
+    "slow-responses.conf": None,
+    "small-buffers.conf": None,
+    "tracker-debugging.conf": None,
+    "tracker-logging.conf": None,
+    "tracker-no-auto-pageview.conf": None,
+    "tracker-renamed.conf": None,
+    "two-file-sinks.conf": None,
+    "two-pipelines.conf": None,
+    "two-prefixes.conf": None,
+    "two-sinks-off.conf": None,
+    "undefined-references.conf": (
+        "The following sources and/or sinks were used in a mapping but never defined: [ghost-sink, ghost-source]."
+    ),
 }
-
-needs_shared = pytest.mark.skipif(not TEST_CONFIGS.is_dir(), reason=f"shared data not found at {SHARED}")
 
 
 @functools.cache
 def _outcome(name: str) -> Settings | ConfigError:
     try:
-        return load(TEST_CONFIGS / name, env={})
+        return load(CONFIGS / name, env={})
     except ConfigError as exc:
         return exc
 
@@ -95,14 +90,12 @@ def loaded(name: str) -> Settings:
     return outcome
 
 
-@needs_shared
-def test_every_shared_config_is_listed() -> None:
-    assert sorted(p.name for p in TEST_CONFIGS.glob("*.conf")) == sorted(EXPECTED)
+def test_every_test_config_is_listed() -> None:
+    assert sorted(p.name for p in CONFIGS.glob("*.conf")) == sorted(EXPECTED)
 
 
-@needs_shared
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_shared_config_loads_or_is_rejected_like_divolte(name: str) -> None:
+def test_config_loads_or_is_rejected_like_divolte(name: str) -> None:
     outcome = _outcome(name)
     expected = EXPECTED[name]
     if expected is None:
@@ -112,50 +105,45 @@ def test_shared_config_loads_or_is_rejected_like_divolte(name: str) -> None:
         assert any(expected in problem for problem in outcome.problems), outcome.problems
 
 
-@needs_shared
-def test_missing_sources_and_sinks_is_one_problem() -> None:
-    outcome = _outcome("missing-sources-sinks.conf")
+def test_undefined_sources_and_sinks_are_one_problem() -> None:
+    outcome = _outcome("undefined-references.conf")
     assert isinstance(outcome, ConfigError)
     assert outcome.problems == [
         "divolte.mappings: The following sources and/or sinks were used in a mapping but never defined: "
-        "[missing-sink, missing-source]. Define them under divolte.sources or divolte.sinks, or correct the "
+        "[ghost-sink, ghost-source]. Define them under divolte.sources or divolte.sinks, or correct the "
         "mapping."
     ]
 
 
-@needs_shared
-def test_source_sink_collisions_also_reports_shared_paths() -> None:
+def test_name_collisions_also_report_shared_paths() -> None:
     # Divolte reports only the name collision; the three browser sources also all sit at prefix '/'.
-    outcome = _outcome("source-sink-collisions.conf")
+    outcome = _outcome("name-collisions.conf")
     assert isinstance(outcome, ConfigError)
     assert len(outcome.problems) == 2
     assert "serve the same paths ('/divolte.js', '/csc-event')" in outcome.problems[1]
 
 
-# --- values from the shared configurations -------------------------------------------------------------
+# --- values from the test configurations ---------------------------------------------------------------
 
 
-@needs_shared
-def test_long_prefix_gets_its_trailing_slash() -> None:
-    settings = loaded("browser-source-long-prefix.conf")
-    source = settings.sources["test-browser-source"]
+def test_deep_prefix_gets_its_trailing_slash() -> None:
+    settings = loaded("deep-prefix.conf")
+    source = settings.sources["shop"]
     assert isinstance(source, BrowserSourceSettings)
-    assert source.prefix == "/a/multi/component/prefix/"
-    assert list(settings.sources) == ["test-browser-source"]
+    assert source.prefix == "/shop/tracking/v2/"
+    assert list(settings.sources) == ["shop"]
     # No sinks section: Divolte's default sinks stay, so the mapping's `hdfs` exists.
     assert list(settings.sinks) == ["hdfs", "kafka", "gcps"]
-    assert settings.mappings["test"].sinks == ("hdfs",)
+    assert settings.mappings["orders"].sinks == ("hdfs",)
 
 
-@needs_shared
 def test_explicit_and_multiple_browser_sources() -> None:
-    explicit = loaded("browser-source-explicit.conf").sources["test-browser-source"]
-    assert isinstance(explicit, BrowserSourceSettings) and explicit.prefix == "/a-prefix/"
-    multiple = loaded("browser-source-multiple.conf").sources
-    assert [s.prefix for s in multiple.values() if isinstance(s, BrowserSourceSettings)] == ["/path1/", "/path2/"]
+    explicit = loaded("one-source-one-sink.conf").sources["site"]
+    assert isinstance(explicit, BrowserSourceSettings) and explicit.prefix == "/collect/"
+    multiple = loaded("two-prefixes.conf").sources
+    assert [s.prefix for s in multiple.values() if isinstance(s, BrowserSourceSettings)] == ["/eu/", "/us/"]
 
 
-@needs_shared
 def test_javascript_settings() -> None:
     def javascript(name: str) -> tuple[str, bool, bool, bool]:
         source = loaded(name).sources["browser"]
@@ -163,106 +151,97 @@ def test_javascript_settings() -> None:
         js = source.javascript
         return js.name, js.logging, js.debug, js.auto_page_view_event
 
-    assert javascript("browser-source-custom-javascript-name.conf") == ("dvt.js", False, False, True)
-    assert javascript("selenium-test-custom-javascript-name.conf") == ("dvt.js", False, False, True)
-    assert javascript("browser-source-javascript-logging.conf") == ("divolte.js", True, False, True)
-    assert javascript("browser-source-javascript-debugging.conf") == ("divolte.js", False, True, True)
-    assert javascript("selenium-test-no-default-event-config.conf") == ("divolte.js", False, False, False)
+    assert javascript("tracker-renamed.conf") == ("track.js", False, False, True)
+    assert javascript("tracker-logging.conf") == ("divolte.js", True, False, True)
+    assert javascript("tracker-debugging.conf") == ("divolte.js", False, True, True)
+    assert javascript("tracker-no-auto-pageview.conf") == ("divolte.js", False, False, False)
 
 
-@needs_shared
 def test_browser_source_event_suffix_and_response_delay() -> None:
-    suffix = loaded("selenium-test-custom-event-suffix.conf").sources["browser"]
-    assert isinstance(suffix, BrowserSourceSettings) and suffix.event_suffix == "web-event"
-    slow = loaded("selenium-test-slow-server.conf").sources["browser"]
+    suffix = loaded("event-path-renamed.conf").sources["browser"]
+    assert isinstance(suffix, BrowserSourceSettings) and suffix.event_suffix == "hit"
+    slow = loaded("slow-responses.conf").sources["browser"]
     assert isinstance(slow, BrowserSourceSettings)
-    assert slow.http_response_delay == 15.0
+    assert slow.http_response_delay == 12.0
     assert slow.javascript.auto_page_view_event is False
     assert (slow.party_timeout, slow.session_timeout, slow.javascript.event_timeout) == (63072000.0, 1800.0, 0.75)
 
 
-@needs_shared
 def test_empty_sections_replace_the_defaults() -> None:
-    settings = loaded("browser-source-unused.conf")
-    assert list(settings.sources) == ["unused-source"]
+    settings = loaded("idle-source.conf")
+    assert list(settings.sources) == ["idle"]
     assert settings.sinks == {}
     assert settings.mappings == {}
 
 
-@needs_shared
-def test_hdfs_flusher_settings() -> None:
-    settings = loaded("hdfs-flusher-test.conf")
+def test_file_sink_sync_settings() -> None:
+    settings = loaded("file-sync-every-record.conf")
     hdfs = settings.global_.hdfs
-    assert (hdfs.enabled, hdfs.buffer_size, hdfs.threads) == (True, 16, 1)
+    assert (hdfs.enabled, hdfs.buffer_size, hdfs.threads) == (True, 32, 1)
     assert settings.global_.kafka.enabled is False
-    sink = settings.sinks["hdfs"]
+    sink = settings.sinks["files"]
     assert isinstance(sink, HdfsSinkSettings)
     assert sink.replication == 3  # explicit hdfs sinks default to 3, the implicit one to 1
     assert sink.file_strategy.sync_file_after_records == 1
-    assert sink.file_strategy.sync_file_after_duration == 1.0
+    assert sink.file_strategy.sync_file_after_duration == 2.0
     assert (sink.file_strategy.roll_every, sink.file_strategy.working_dir) == (3600.0, "/tmp")
-    assert isinstance(settings.sinks["kafka"], KafkaSinkSettings)
-    assert settings.mappings["test"].sinks == ("hdfs", "kafka")
+    assert isinstance(settings.sinks["stream"], KafkaSinkSettings)
+    assert settings.mappings["clicks"].sinks == ("files", "stream")
 
 
-@needs_shared
 def test_json_source_with_default_mapping() -> None:
-    settings = loaded("json-source.conf")
-    source = settings.sources["test-json-source"]
-    assert source == JsonSourceSettings(name="test-json-source", event_path="/json-event")
+    settings = loaded("json-only.conf")
+    source = settings.sources["app"]
+    assert source == JsonSourceSettings(name="app", event_path="/app-events")
     mapping = settings.mappings["default"]
-    assert (mapping.sources, mapping.sinks) == (("test-json-source",), ("hdfs", "kafka", "gcps"))
+    assert (mapping.sources, mapping.sinks) == (("app",), ("hdfs", "kafka", "gcps"))
 
 
-@needs_shared
 def test_duplicate_memory_and_forwarded_for() -> None:
-    assert loaded("duplicates-test.conf").global_.mapper.duplicate_memory_size == 2
-    assert loaded("x-forwarded-for-test.conf").global_.server.use_x_forwarded_for is True
+    settings = loaded("behind-proxy.conf")
+    assert settings.global_.mapper.duplicate_memory_size == 3
+    assert settings.global_.server.use_x_forwarded_for is True
 
 
-@needs_shared
-def test_reference_test_shutdown_layers_two_includes() -> None:
-    settings = loaded("reference-test-shutdown.conf")
+def test_shutdown_timing_layers_two_includes() -> None:
+    settings = loaded("shutdown-timing.conf")
     server = settings.global_.server
-    assert (server.shutdown_delay, server.shutdown_timeout) == (2.2, 180.0)
-    assert settings.global_.mapper.buffer_size == 16
+    assert (server.shutdown_delay, server.shutdown_timeout) == (1.5, 120.0)
+    assert settings.global_.mapper.buffer_size == 32
     assert settings.global_.hdfs.enabled is False
     assert server.port == 8290
 
 
-@needs_shared
 def test_gcs_retry_settings() -> None:
-    sink = loaded("gcs-sink.conf").sinks["gcs"]
+    sink = loaded("gcs-retries.conf").sinks["bucket"]
     assert isinstance(sink, GcsSinkSettings)
-    assert sink.bucket == "gs://bucket/folder"
+    assert sink.bucket == "gs://clicks/raw"
     retry = sink.retry_settings
-    assert (retry.max_attempts, retry.total_timeout, retry.initial_retry_delay) == (9, 138.0, 19.0)
-    assert (retry.retry_delay_multiplier, retry.max_retry_delay) == (2.2, 25.0)
-    assert (retry.jitter_delay, retry.jitter_factor) == (1.925, None)
-    factor = loaded("gcs-jitter-factor.conf").sinks["gcs"]
+    assert (retry.max_attempts, retry.total_timeout, retry.initial_retry_delay) == (7, 120.0, 15.0)
+    assert (retry.retry_delay_multiplier, retry.max_retry_delay) == (1.5, 40.0)
+    assert (retry.jitter_delay, retry.jitter_factor) == (0.25, None)
+    factor = loaded("gcs-jitter-factor.conf").sinks["bucket"]
     assert isinstance(factor, GcsSinkSettings)
-    assert (factor.retry_settings.jitter_delay, factor.retry_settings.jitter_factor) == (None, 0.1)
+    assert (factor.retry_settings.jitter_delay, factor.retry_settings.jitter_factor) == (None, 0.2)
 
 
-@needs_shared
 def test_confluent_ids_and_schema_files() -> None:
-    settings = loaded("kafka-sink-confluent.conf")
-    sink = settings.sinks["kafka"]
+    settings = loaded("confluent.conf")
+    sink = settings.sinks["events"]
     assert isinstance(sink, KafkaSinkSettings) and (sink.mode, sink.topic) == ("confluent", "divolte")
-    assert settings.mappings["test"].confluent_id == 12345
-    registry = loaded("schema-registry-with-confluent.conf").mappings["test"]
-    assert registry.schema_file == "src/test/resources/MinimalRecord.avsc"
-    naked = loaded("mapping-configuration-confluent-id.conf").mappings
-    assert (naked["test-1"].confluent_id, naked["test-1"].schema_file) == (123, "foobar.avsc")
-    assert (naked["test-2"].confluent_id, naked["test-2"].schema_file) == (321, None)
+    assert settings.mappings["orders"].confluent_id == 4242
+    registry = loaded("confluent-schema-file.conf").mappings["orders"]
+    assert registry.schema_file == "schemas/Minimal.avsc"
+    naked = loaded("kafka-ids-without-confluent.conf").mappings
+    assert (naked["clicks"].confluent_id, naked["clicks"].schema_file) == (501, "clicks.avsc")
+    assert (naked["views"].confluent_id, naked["views"].schema_file) == (502, None)
 
 
-@needs_shared
-def test_interdependent_mappings() -> None:
-    mappings = loaded("mapping-configuration-interdependent.conf").mappings
-    assert list(mappings) == ["mapping-1", "mapping-2", "mapping-3", "mapping-4"]
-    assert mappings["mapping-4"].sources == ("source-1", "source-4")
-    assert mappings["mapping-4"].sinks == ("sink-3", "sink-4")
+def test_many_to_many_mappings() -> None:
+    mappings = loaded("many-to-many.conf").mappings
+    assert list(mappings) == ["split", "enrich", "sessionize", "export"]
+    assert mappings["export"].sources == ("north", "south", "west")
+    assert mappings["export"].sinks == ("audit", "exports")
 
 
 # --- the embedded default and the environment ----------------------------------------------------------
@@ -328,9 +307,8 @@ def test_environment_is_injected_not_read_behind_the_callers_back(monkeypatch: p
     assert load(None).global_.server.port == 1234
 
 
-@needs_shared
 def test_environment_applies_when_reference_conf_is_included_twice() -> None:
-    settings = load(TEST_CONFIGS / "reference-test.conf", env={"DIVOLTE_PORT": "8999"})
+    settings = load(CONFIGS / "small-buffers.conf", env={"DIVOLTE_PORT": "8999"})
     assert settings.global_.server.port == 8999
     assert settings.global_.kafka.producer["bootstrap.servers"] == "localhost:9092"
 
@@ -403,16 +381,15 @@ def write(folder: Path, text: str, name: str = "divolte-collector.conf") -> Path
     return path
 
 
-@needs_shared
 def test_example_configuration() -> None:
-    settings = load(SHARED / "example-divolte-collector.conf", env={})
-    sink = settings.sinks["my_sink"]
+    settings = load(CONFIGS / "example.conf", env={})
+    sink = settings.sinks["warehouse"]
     assert isinstance(sink, HdfsSinkSettings)
     assert (sink.replication, sink.file_strategy.sync_file_after_duration, sink.file_strategy.publish_dir) == (
         3,
-        30.0,
+        60.0,
         "/tmp",
     )
-    mapping = settings.mappings["my_mapping"]
-    assert (mapping.schema_file, mapping.mapping_script_file) == ("/some/dir/MySchema.avsc", "schema-mapping.groovy")
-    assert (mapping.sources, mapping.sinks) == (("my_source",), ("my_sink",))
+    mapping = settings.mappings["clicks"]
+    assert (mapping.schema_file, mapping.mapping_script_file) == ("/etc/divolte/Click.avsc", "click-mapping.groovy")
+    assert (mapping.sources, mapping.sinks) == (("site",), ("warehouse",))

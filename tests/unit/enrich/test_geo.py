@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import gzip
 import logging
 import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +20,8 @@ from collector.enrich.geo import GEO_DATABASE_KEY, GEO_FIELDS, GeoDatabase
 from collector.errors import ConfigError
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
-from tests.vectors import SHARED, load_json_with_comments
-
-_FIXTURES = SHARED / "test-fixtures"
+from tests.paths import FIXTURES
+from tests.vectors import load_json_with_comments
 
 
 def _city_named(name: str) -> dict[str, Any]:
@@ -41,7 +43,7 @@ def city_db(tmp_path: Path) -> Path:
 
 
 def test_every_sub_value_matches_divolte_s_expected_mapping(city_db: Path) -> None:
-    expected: dict[str, Any] = load_json_with_comments(_FIXTURES / "city-response-expected-mapping.json")
+    expected: dict[str, Any] = load_json_with_comments(FIXTURES / "city-response-expected-mapping.json")
     assert set(expected) == {"geo" + name[0].upper() + name[1:] for name in GEO_FIELDS}
     db = GeoDatabase.open(city_db)
     record = db.lookup("1.2.3.4")
@@ -161,11 +163,36 @@ def test_a_directory_is_a_config_error(tmp_path: Path) -> None:
         GeoDatabase.open(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
-def test_an_unreadable_file_is_a_config_error(city_db: Path) -> None:
-    city_db.chmod(0)
-    with pytest.raises(ConfigError, match="Permission denied"):
-        GeoDatabase.open(city_db)
+NOBODY = 65534
+"""The unprivileged user of Debian and most Linux systems (``nobody``)."""
+
+
+@contextlib.contextmanager
+def unprivileged() -> Iterator[None]:
+    """Run the block as an ordinary user: root (as in most containers) may read any file whatever its mode.
+
+    Only the effective user id changes (the real one stays root), so the block's end can switch back.
+    """
+    if os.geteuid() != 0:
+        yield
+        return
+    os.seteuid(NOBODY)
+    try:
+        yield
+    finally:
+        os.seteuid(0)
+
+
+def test_an_unreadable_file_is_a_config_error() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        Path(folder).chmod(0o755)  # anyone may look inside: only the database's own mode stops the read
+        path = Path(folder) / "GeoIP2-City-Test.mmdb"
+        _write_db(path, {"1.2.3.0/24": _city_record()})
+        path.chmod(0)
+        with unprivileged(), pytest.raises(ConfigError, match="Permission denied") as caught:
+            GeoDatabase.open(path)
+        assert isinstance(caught.value.__cause__, PermissionError)
+        assert str(path) in str(caught.value)
 
 
 def test_a_non_city_database_loads_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -278,5 +305,5 @@ def test_records_are_not_shared_between_lookups(city_db: Path) -> None:
     first = db.lookup("1.2.3.4")
     assert first is not None
     pristine = copy.deepcopy(first)
-    first["city"]["names"]["en"] = "changed by a caller"  # type: ignore[index]
+    first["city"]["names"]["en"] = "changed by a caller"
     assert db.lookup("1.2.3.4") == pristine

@@ -4,46 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import textwrap
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from collector.avro.encode import RecordEncoder
-from collector.avro.schemas import load_schema
 from collector.enrich.useragent import UserAgentParser
 from collector.errors import MappingError
-from collector.events import CapturedRequest, DivolteEvent
 from collector.mapping.base import DISCARD
 from collector.mapping.compile import CompiledMapping, load_mapping
 from collector.mapping.vocabulary import Environment
-from collector.protocol.browser_event import parse_browser_event
-from tests.paths import SHARED
+from tests.paths import FIXTURES
+from tests.unit.mapping.cases import CASES, ENVIRONMENT, SCHEMA, event
 from tests.vectors import load_json_with_comments as load_vectors_json
-from tests.vectors import load_vectors
-
-VECTORS = load_vectors()["mapping"]
-CASES = {case["name"]: case for case in VECTORS["cases"]}
-SCHEMA = load_schema(SHARED / "test-fixtures" / "TestRecord.avsc")
-ENVIRONMENT = Environment(UserAgentParser(100))
-
-
-def headers() -> tuple[tuple[bytes, bytes], ...]:
-    out: list[tuple[bytes, bytes]] = []
-    for name, value in VECTORS["request_headers"].items():
-        for one in value if isinstance(value, list) else [value]:
-            out.append((name.lower().encode(), one.encode()))
-    return tuple(out)
-
-
-def event(location: str | None = None, referer: str | None = None, mincode: str | None = None) -> DivolteEvent:
-    query = VECTORS["base_query"][1:]
-    for key, value in (("l", location), ("r", referer), ("u", mincode)):
-        if value is not None:
-            query += f"&{key}={urllib.parse.quote_plus(value)}"
-    request = CapturedRequest("browser", query.encode(), headers(), "127.0.0.1", 1412220184999)
-    return parse_browser_event(request, use_x_forwarded_for=False)
 
 
 def mapping(tmp_path: Path, text: str) -> CompiledMapping:
@@ -423,7 +397,7 @@ def test_ip2geo_every_sub_value(tmp_path: Path) -> None:
     located = replace(base, remote_host="1.2.3.4", headers=(*base.headers, (b"x-client-ip", b"1.2.3.99")), memo={})
     record = compiled.map(located)
     assert record is not None
-    expected = load_vectors_json(SHARED / "test-fixtures" / "city-response-expected-mapping.json")
+    expected = load_vectors_json(FIXTURES / "city-response-expected-mapping.json")
     assert {field: record[field] for field in fields.values()} == expected
     assert record["client"] == "Bussum" and "session" not in record
     unknown = compiled.map(replace(base, memo={}))  # 127.0.0.1 is not in the database: everything absent

@@ -14,9 +14,10 @@ from hypothesis import strategies as st
 from collector.protocol.base36 import to_base36
 from collector.protocol.mincode import MAX_DEPTH, MincodeError, decode
 from collector.protocol.query import decode_query
-from tests.vectors import SHARED, load_json_with_comments, load_vectors
+from tests.paths import FIXTURES
+from tests.vectors import load_json_with_comments, load_vectors
 
-_SAMPLES = load_json_with_comments(SHARED / "test-fixtures" / "mincode-samples.json")
+_SAMPLES = load_json_with_comments(FIXTURES / "mincode-samples.json")
 _JS_CASES = load_vectors()["mincode_js_encoder"]["cases"]
 
 # The JavaScript values of the mincode_js_encoder cases, as the JSON Divolte's server builds from them.

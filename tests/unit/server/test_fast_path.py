@@ -191,7 +191,7 @@ def _rename_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def init(self: HttpToolsProtocol, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self.requests_in_line = self.pipeline
+        self.requests_in_line = self.pipeline  # type: ignore[attr-defined]
         del self.pipeline
 
     monkeypatch.setattr(HttpToolsProtocol, "__init__", init)

@@ -26,7 +26,7 @@ def registry_of(families: list[Metric]) -> CollectorRegistry:
             return families
 
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(Fixed())  # type: ignore[arg-type]
+    registry.register(Fixed())
     return registry
 
 

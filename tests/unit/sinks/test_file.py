@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from pathlib import Path
+from typing import Any, cast
 
 import fastavro
 import pytest
@@ -37,7 +39,7 @@ def make_sink(tmp_path: Path, shards: int = 1, **strategy: float) -> FileSink:
 
 def read(path: Path) -> list[int]:
     with open(path, "rb") as handle:
-        return [r["n"] for r in fastavro.reader(handle)]
+        return [cast(dict[str, Any], r)["n"] for r in fastavro.reader(handle)]
 
 
 def blocks(path: Path) -> int:
@@ -64,7 +66,7 @@ async def test_sync_after_records_writes_one_block_per_sync(tmp_path: Path) -> N
 
 async def test_sync_after_duration_without_traffic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(file_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     sink = make_sink(tmp_path, sync_file_after_records=1000, sync_file_after_duration=30.0)
     await sink.write_batch(records(0, 1))
     await sink.heartbeat()  # the first record opens the file and is synced on the first heartbeat
@@ -84,7 +86,7 @@ async def test_roll_publishes_and_unsynced_records_are_not_lost(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = [1000.0]
-    monkeypatch.setattr(file_module.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(time, "monotonic", lambda: clock[0])
     sink = make_sink(tmp_path, sync_file_after_records=2, sync_file_after_duration=7200.0, roll_every=3600.0)
     await sink.write_batch(records(0, 2))  # synced
     await sink.write_batch(records(2, 1))  # pending
@@ -118,7 +120,7 @@ async def test_parties_stay_in_one_shard(tmp_path: Path) -> None:
     for path in files:
         with open(path, "rb") as handle:
             for record in fastavro.reader(handle):
-                owners.setdefault(record["p"], set()).add(path.name)
+                owners.setdefault(cast(dict[str, Any], record)["p"], set()).add(path.name)
     assert set(owners) == set(parties)
     assert all(len(names) == 1 for names in owners.values())
 
@@ -134,7 +136,7 @@ async def test_write_failure_keeps_records_and_recovers(tmp_path: Path, monkeypa
             raise OSError(28, "No space left on device")
         real_fsync(fd)
 
-    monkeypatch.setattr(file_module.os, "fsync", flaky_fsync)
+    monkeypatch.setattr(os, "fsync", flaky_fsync)
     await sink.write_batch(records(2, 2))  # accepted, but the sync fails: kept in memory
     with pytest.raises(SinkError) as raised:
         await sink.write_batch(records(4, 2))  # refused whole while the disk is failing

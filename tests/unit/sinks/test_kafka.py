@@ -20,9 +20,9 @@ from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.partition import KeyPartitioner, murmur2, partition_for_key
 from tests.paths import REPO
-from tests.vectors import SHARED
+from tests.vectors import load_vectors
 
-VECTOR = json.loads((SHARED / "test-vectors.json").read_text())["avro_default_record"]
+VECTOR = load_vectors()["avro_default_record"]
 JAVA = json.loads((REPO / "tests" / "servers" / "kafka" / "java-partitions.json").read_text())
 
 

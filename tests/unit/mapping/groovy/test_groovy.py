@@ -33,7 +33,7 @@ from collector.tools.mapping_test import MappingTester, event_from_description
 from tests.geodb import city_record as _city_record
 from tests.geodb import write_db as _write_db
 from tests.paths import REPO
-from tests.unit.mapping.test_dsl import CASES, SCHEMA, event
+from tests.unit.mapping.cases import CASES, SCHEMA, event
 
 HERE = Path(__file__).parent / "scripts"
 GROOVY_FILES = sorted(HERE.glob("*.groovy"))
@@ -186,7 +186,7 @@ def test_groovy_and_its_python_conversion_map_identically(
 
 
 def test_shop_groovy_and_shop_py_fill_the_shop_schema_identically(tmp_path: Path) -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"location": "https://shop.example.com/bags/p-9.html?q=red+bag&utm_source=news", "event_type": "addToBasket",
          "parameters": {"sku": "B-9", "price": 99, "tags": "single", "email": "a@example.com",
                         "basket": [{"sku": "B-9", "quantity": 2}]},

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import math
 import struct
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 import orjson
@@ -24,11 +24,12 @@ from collector.mapping.java.jsonavro import (
 )
 from collector.mapping.java.numbers import java_double_to_string as java_double_text
 from collector.protocol import mincode
-from tests.vectors import SHARED, load_json_with_comments, load_vectors
+from tests.paths import FIXTURES
+from tests.vectors import load_json_with_comments, load_vectors
 
-_FIXTURES: list[dict[str, Any]] = load_json_with_comments(SHARED / "test-fixtures" / "jackson-mapping-fixtures.json")
-_TEST_RECORD = fastavro.parse_schema(
-    load_json_with_comments(SHARED / "test-fixtures" / "TestRecord.avsc"), _write_hint=False
+_FIXTURES: list[dict[str, Any]] = load_json_with_comments(FIXTURES / "jackson-mapping-fixtures.json")
+_TEST_RECORD = cast(
+    dict[str, Any], fastavro.parse_schema(load_json_with_comments(FIXTURES / "TestRecord.avsc"), _write_hint=False)
 )
 _NAMES = collect_names(_TEST_RECORD)
 
