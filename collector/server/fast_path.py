@@ -8,9 +8,11 @@ most of the collector's per-event cost. This protocol mixin recognises a plain k
 (same ``CapturedRequest``, same counters) and writes the precomputed response bytes, byte for byte what the
 ASGI path sends, in one ``transport.write``.
 
-Anything else goes the ordinary way, through the ASGI application: other paths and methods, HTTP/1.0 and
-``Connection: close``, a percent-encoded or dot-segment path, a request pipelined behind an unfinished
-response, a connection whose writes are paused, access logging, a response delay. The application stays
+A path that is not the exact event path is routed as the front door routes it (Divolte's router:
+``collector.protocol.request_path``), so ``/csc-event/`` or ``//csc-event`` is answered here too. Anything
+else goes the ordinary way, through the ASGI application: other paths and methods, HTTP/1.0 and
+``Connection: close``, a request pipelined behind an unfinished response, a connection whose writes are
+paused, access logging, a response delay. The application stays
 a standard ASGI app that any server can run; this only makes uvicorn's side of the hot path shorter.
 
 Use: ``with_pixel_fast_path(protocol_class)`` gives uvicorn's ``http=`` protocol class with the mixin placed
@@ -25,6 +27,7 @@ from typing import Any
 import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
+from collector.protocol.request_path import route_path
 from collector.sources.browser import PixelEndpoint
 
 
@@ -60,6 +63,9 @@ class PixelFastPath(HttpToolsProtocol):
             return None
         url = httptools.parse_url(self.url)
         endpoint = self._pixels.get(url.path)
+        if endpoint is None:
+            routed = route_path(url.path)
+            endpoint = None if routed is None else self._pixels.get(routed.encode("utf-8"))
         return None if endpoint is None else (endpoint, url.query or b"")
 
     def on_headers_complete(self) -> None:

@@ -8,9 +8,14 @@ client that opens connections and drips bytes (slowloris) holds them for ever. T
   byte, and a new connection must start a request within that time; otherwise 408 and close;
 - ``max_url_length`` (414), ``max_headers`` and ``max_header_size`` (431), checked while parsing, before
   anything is allocated for the request;
-- our own answers for refused requests (uvicorn's 400 has no ``Server: divolte``).
+- our own answers for refused requests (uvicorn's 400 has no ``Server: divolte``);
+- header values read as leniently as Divolte's server reads them: control characters and obsolete line
+  folds are accepted (llhttp refuses both by default; Undertow keeps the characters and joins the lines,
+  see ``collector.protocol.header_values``). Framing stays strict: a duplicated or conflicting
+  ``Content-Length``/``Transfer-Encoding`` is still refused.
 
-Everything else is uvicorn's. Refusals are counted in ``REFUSALS`` (exported as metrics).
+The request target is collected in one growing buffer, so a target sent a few bytes at a time costs linear
+time up to ``max_url_length``. Everything else is uvicorn's. Refusals are counted in ``REFUSALS`` (exported as metrics).
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self._target = bytearray()
         self._deadline: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str, str] | None = None
         self._header_count = 0
@@ -90,12 +97,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_count = self._header_bytes = 0
+        self._target.clear()
         self._arm()
 
     def on_url(self, url: bytes) -> None:
-        if len(self.url) + len(url) > self.max_url_length:
+        # Not uvicorn's ``self.url += url``: that copies the whole target again for every fragment.
+        if len(self._target) + len(url) > self.max_url_length:
             self._refuse(414, "url_too_long", f"The request target is longer than {self.max_url_length} bytes.")
-        super().on_url(url)
+        self._target += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
@@ -108,6 +117,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm()
+        self.url = bytes(self._target)
         super().on_headers_complete()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:

@@ -65,7 +65,7 @@ def test_form_decoding(query: bytes, expected: dict[str, list[str]]) -> None:
         (b"a=%FF%FE", "\ufffd\ufffd"),
         (b"a=%E2%82", "\ufffd"),
         (b"a=\xff", "\ufffd"),
-        (b"a=%ED%A0%80", "\ufffd\ufffd\ufffd"),
+        (b"a=%ED%A0%80", "\ufffd"),  # one, as the JDK decodes an encoded surrogate (Python would give three)
     ],
 )
 def test_invalid_utf8_becomes_replacement_characters(query: bytes, expected: str) -> None:
@@ -80,13 +80,15 @@ def test_malformed_escapes_are_rejected(query: bytes) -> None:
 
 
 def test_parameter_limit_is_undertows() -> None:
-    at_limit = b"&".join(b"k%d=v" % i for i in range(MAX_PARAMETERS))
-    assert len(decode_query(at_limit)) == MAX_PARAMETERS
-    assert len(decode_query(at_limit + b"&&&&")) == MAX_PARAMETERS  # empty items do not count
+    # Undertow counts every '&' (empty items too) and refuses the query at the 1,002nd.
+    at_limit = b"&".join(b"k%d=v" % i for i in range(MAX_PARAMETERS + 2))
+    assert len(decode_query(at_limit)) == MAX_PARAMETERS + 2
+    assert len(decode_query(b"&".join(b"k%d=v" % i for i in range(MAX_PARAMETERS)) + b"&&")) == MAX_PARAMETERS
     assert decode_query(b"a=1&" * MAX_PARAMETERS) == {"a": ["1"] * MAX_PARAMETERS}
-    with pytest.raises(IncompleteRequest) as caught:
-        decode_query(at_limit + b"&one=more")
-    assert caught.value.reason == "too_many_parameters"
+    for refused in (at_limit + b"&one=more", at_limit + b"&"):
+        with pytest.raises(IncompleteRequest) as caught:
+            decode_query(refused)
+        assert caught.value.reason == "too_many_parameters"
 
 
 _texts = st.text(max_size=12)
