@@ -12,12 +12,13 @@ A path that is not the exact event path is routed as the front door routes it (D
 ``collector.protocol.request_path``), so ``/csc-event/`` or ``//csc-event`` is answered here too. Anything
 else goes the ordinary way, through the ASGI application: other paths and methods, HTTP/1.0 and
 ``Connection: close``, a request pipelined behind an unfinished response, a connection whose writes are
-paused, access logging, a response delay. The application stays
-a standard ASGI app that any server can run; this only makes uvicorn's side of the hot path shorter.
+paused, access logging, a response delay, a target longer than httptools' URL parser takes. The
+application stays a standard ASGI app that any server can run; this only makes uvicorn's side of the hot
+path shorter.
 
 Use: ``with_pixel_fast_path(protocol_class)`` gives uvicorn's ``http=`` protocol class with the mixin placed
-right above uvicorn's ``HttpToolsProtocol``, so a subclass that guards the parser (limits, deadlines) still
-sees every callback first.
+right above uvicorn's ``HttpToolsProtocol`` (and the ``LongTargetProtocol`` layer on it), so a subclass that
+guards the parser (limits, deadlines) still sees every callback first.
 """
 
 from __future__ import annotations
@@ -28,10 +29,11 @@ import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from collector.protocol.request_path import route_path
+from collector.server.long_targets import URL_PARSER_LIMIT, LongTargetProtocol
 from collector.sources.browser import PixelEndpoint
 
 
-class PixelFastPath(HttpToolsProtocol):
+class PixelFastPath(LongTargetProtocol):
     """uvicorn's httptools protocol, answering the application's pixel endpoints itself."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -59,6 +61,7 @@ class PixelFastPath(HttpToolsProtocol):
             or self.pipeline
             or (self.cycle is not None and not self.cycle.response_complete)
             or self.flow.write_paused
+            or len(self.url) > URL_PARSER_LIMIT
         ):
             return None
         url = httptools.parse_url(self.url)

@@ -15,7 +15,8 @@ client that opens connections and drips bytes (slowloris) holds them for ever. T
   ``Content-Length``/``Transfer-Encoding`` is still refused.
 
 The request target is collected in one growing buffer, so a target sent a few bytes at a time costs linear
-time up to ``max_url_length``. Everything else is uvicorn's. Refusals are counted in ``REFUSALS`` (exported as metrics).
+time up to ``max_url_length``; targets beyond httptools' URL parser are handled by ``LongTargetProtocol``.
+Everything else is uvicorn's. Refusals are counted in ``REFUSALS`` (exported as metrics).
 """
 
 from __future__ import annotations
@@ -24,9 +25,8 @@ import asyncio
 import collections
 from typing import Any
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
 from collector.config.settings import ServerSettings
+from collector.server.long_targets import LongTargetProtocol
 
 REFUSAL_REASONS = ("url_too_long", "too_many_headers", "headers_too_large", "header_timeout", "malformed_request")
 REFUSALS: collections.Counter[str] = collections.Counter(dict.fromkeys(REFUSAL_REASONS, 0))
@@ -48,7 +48,7 @@ def _response(status: int, message: str) -> bytes:
     ).encode("ascii") + body
 
 
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(LongTargetProtocol):
     """uvicorn's protocol with the limits in the module docstring; configure with ``protocol_class``."""
 
     max_url_length = _DEFAULTS.max_url_length
