@@ -17,7 +17,7 @@ from importlib import resources
 from collector.counters import HttpCounts
 from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
-from collector.protocol.query import refusal
+from collector.protocol.query import MAX_SEPARATORS, find_malformed_escape
 from collector.sources.http import SERVER_HEADER, TEXT_PLAIN, Receive, Scope, Send, etag_matches, method_not_allowed
 
 PIXEL = resources.files("collector.resources").joinpath("transparent1x1.gif").read_bytes()
@@ -66,11 +66,14 @@ class PixelEndpoint:
     def handle(self, query: bytes, headers: list[tuple[bytes, bytes]], peer: str) -> int:
         """Keep the event of a GET (raw query, headers, peer, receive time) and count it; return its status.
 
-        400 for a query Divolte's server refuses before any handler sees it (``query.refusal``): nothing is
-        kept. 304 when the first ``If-None-Match`` names Divolte's sentinel ETag (or is ``"*"``): the browser
-        re-requests a pixel it has cached, which is not an event (Divolte does not log it either). Else 200.
+        400 for a query Divolte's server refuses before any handler sees it (``query.refusal``, inline: this
+        runs for every event): nothing is kept. 304 when the first ``If-None-Match`` names Divolte's sentinel
+        ETag (or is ``"*"``): the browser re-requests a pixel it has cached, which is not an event (Divolte
+        does not log it either). Else 200.
         """
-        if refusal(query) is not None:
+        if find_malformed_escape(query) is not None or (
+            len(query) > MAX_SEPARATORS and query.count(b"&") > MAX_SEPARATORS
+        ):
             self._count(self._path, 400)
             return 400
         for name, value in headers:
