@@ -18,7 +18,7 @@ This runs once per event, so it is written for speed (see ``benchmarks/micro_que
   cannot occur in a request line), ``%XX`` becomes ``\\xXX`` and the ``unicode_escape`` codec turns each into
   the Latin-1 character of its byte, or fails on a malformed escape. That is ~2× faster than splitting every
   component on ``%`` in Python (the form still used when the query holds a NUL, ``%00`` or a backslash,
-  which would confuse it);
+  which would confuse it, or a raw byte ≥ 0x80, which Undertow reads in its own way: ``_raw_bytes_first``);
 * a component's bytes are then recovered exactly with ``encode("latin-1")`` and decoded as UTF-8 only
   when it holds a non-ASCII character (an escaped or a raw byte ≥ 0x80), malformed sequences replaced as the
   JDK replaces them (``collector.protocol.java_utf8``);
@@ -65,8 +65,33 @@ def refusal(query: bytes) -> str | None:
     return None
 
 
+def _raw_bytes_first(raw: str) -> str | None:
+    """Undertow's reading of a component whose raw byte ≥ 0x80 comes before its first ``%``, else ``None``.
+
+    Undertow decodes left to right: met before any ``+``, such a byte makes it re-read the whole component
+    as UTF-8 with nothing decoded (``é+%41`` stays ``é+%41``); met after a ``+``, bytes up to the first
+    ``%`` are kept one character each (ISO-8859-1). From the first ``%`` on, all is read as usual. Browsers
+    escape such bytes, so only hand-made requests get here.
+    """
+    for index, char in enumerate(raw):
+        if char == "%":
+            return None
+        if char > "\x7f":
+            if "+" not in raw[:index]:
+                return _from_bytes(raw)
+            percent = raw.find("%", index)
+            if percent < 0:
+                return raw.replace("+", " ")
+            return raw[:percent].replace("+", " ") + _unescape(raw[percent:])
+    return None
+
+
 def _unescape(raw: str) -> str:
     """Decode one form-encoded key or value given as a Latin-1 view of its bytes."""
+    if not raw.isascii():
+        undertow = _raw_bytes_first(raw)
+        if undertow is not None:
+            return undertow
     if "+" in raw:
         raw = raw.replace("+", " ")
     if "%" not in raw:
@@ -116,7 +141,7 @@ def decode_query(query: bytes) -> dict[str, list[str]]:
             append(key)
             append(value)
     if "%" in text or "+" in text:
-        if "\x00" in text or "%00" in text or "\\" in text:
+        if "\x00" in text or "%00" in text or "\\" in text or not text.isascii():
             components = [_unescape(component) for component in components]
         else:
             components = _unescape_joined(components)

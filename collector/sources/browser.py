@@ -17,7 +17,7 @@ from importlib import resources
 from collector.counters import HttpCounts
 from collector.events import CapturedRequest
 from collector.pipeline.intake import Intake
-from collector.protocol.query import MAX_SEPARATORS, find_malformed_escape
+from collector.protocol.query import MAX_SEPARATORS, find_malformed_escape, refusal
 from collector.sources.http import SERVER_HEADER, TEXT_PLAIN, Receive, Scope, Send, etag_matches, method_not_allowed
 
 PIXEL = resources.files("collector.resources").joinpath("transparent1x1.gif").read_bytes()
@@ -95,21 +95,29 @@ class PixelEndpoint:
         return self._ok_headers, PIXEL
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        query = scope["query_string"]
         if scope["method"] != "GET":
+            if refusal(query) is not None:  # Divolte's server refuses such a query before it routes
+                self._count(self._path, 400)
+                await self._send_refused(send)
+                return
             self._count(self._path, 405)
             await method_not_allowed(send, scope["method"], "GET")
             return
         client = scope.get("client")
-        status = self.handle(scope["query_string"], scope["headers"], client[0] if client else "")
+        status = self.handle(query, scope["headers"], client[0] if client else "")
         if status == 304:
             await send(self._not_modified)
             await send(self._empty)
             return
         if status == 400:
-            await send(self._refused)
-            await send(self._refused_body)
+            await self._send_refused(send)
             return
         if self.response_delay:
             await asyncio.sleep(self.response_delay)
         await send(self._start)
         await send(self._body)
+
+    async def _send_refused(self, send: Send) -> None:
+        await send(self._refused)
+        await send(self._refused_body)

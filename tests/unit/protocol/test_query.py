@@ -50,7 +50,7 @@ def test_unicode_event_type_is_utf8_decoded() -> None:
         (b"a=%e2%9A%95", {"a": ["⚕"]}),
         (b"a=%F0%9F%98%80", {"a": ["😀"]}),
         ("a=é😀".encode(), {"a": ["é😀"]}),
-        ("a=é+%C3%A9".encode(), {"a": ["é é"]}),
+        ("a=%C3%A9+é".encode(), {"a": ["é é"]}),
     ],
 )
 def test_form_decoding(query: bytes, expected: dict[str, list[str]]) -> None:
@@ -102,9 +102,33 @@ def test_urlencoded_dict_decodes_back(params: dict[str, list[str]], plus_for_spa
     assert decode_query(query) == params
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A raw byte >= 0x80 before any '%': Undertow re-reads the component as UTF-8 and decodes nothing...
+        ("a=é%41", "é%41"),
+        ("a=é+%C3%A9", "é+%C3%A9"),
+        # ...unless a '+' came first: then bytes up to the first '%' are one character each (ISO-8859-1).
+        ("a=b+é", "b Ã©"),
+        ("a=b+é%41", "b Ã©A"),
+        # From the first '%' on, the rest is bytes decoded together, raw ones included.
+        ("a=%41é+", "Aé "),
+    ],
+)
+def test_raw_non_ascii_bytes_read_as_undertow_reads_them(query: str, expected: str) -> None:
+    assert decode_query(query.encode("utf-8")) == {"a": [expected]}
+
+
+def _escape_first(component: str) -> str:
+    head, percent, tail = component.partition("%")
+    return head.replace("é", "") + percent + tail
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab=&+%0fFgé~ "), max_size=30))
 def test_agrees_with_parse_qs_where_escapes_are_well_formed(text: str) -> None:
+    # Raw 'é' only after an escape in its key or value, where Undertow and parse_qs agree (see the test above).
+    text = "&".join("=".join(_escape_first(part) for part in item.split("=", 1)) for item in text.split("&"))
     query = text.encode("utf-8")
     if _MALFORMED_ESCAPE.search(text):
         with pytest.raises(IncompleteRequest):

@@ -142,6 +142,9 @@ async def test_refused_queries_get_400_and_no_record(server: Server, name: str, 
 async def test_refused_queries_on_other_endpoints(server: Server) -> None:
     for method, path, _, body, _ in ENDPOINTS.values():
         assert status(await server.exchange(request(method, path + "?t=%zz", body=body))) == 400
+    # Refused before routing, so before the method check too.
+    assert status(await server.exchange(request("POST", "/csc-event?t=%zz", body=b"{}"))) == 400
+    assert status(await server.exchange(request("POST", "/csc-event?t=1", body=b"{}"))) == 405
     assert server.captured() == []
 
 
