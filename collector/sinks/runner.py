@@ -26,10 +26,11 @@ import time
 from dataclasses import dataclass
 
 from collector.counters import LatencyHistogram
-from collector.errors import SinkError
+from collector.errors import RecordsRejected, SinkError
 from collector.events import EncodedRecord
 from collector.ratelimit import RateLimitedLog
 from collector.sinks.base import Sink
+from collector.sinks.deadletter import DeadLetters
 from collector.sinks.spool import Spool
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,11 @@ async def _wait(event: asyncio.Event, timeout: float) -> None:
 class SinkRunner:
     """Feeds one sink from a bounded queue (and a disk spool behind it); ``offer`` is called for every record."""
 
-    def __init__(self, sink: Sink, capacity: int, spool: Spool | None = None) -> None:
+    def __init__(
+        self, sink: Sink, capacity: int, spool: Spool | None = None, dead_letters: DeadLetters | None = None
+    ) -> None:
         self.sink = sink
+        self.dead_letters = dead_letters
         self.name = sink.name
         self.capacity = capacity
         self.spool = spool
@@ -229,6 +233,9 @@ class SinkRunner:
             started = time.perf_counter()
             try:
                 await self.sink.write_batch(batch)
+            except RecordsRejected as exc:
+                self._dead_letter(exc, len(batch))
+                return True
             except SinkError as exc:
                 if not exc.retriable:
                     self.lost_errors += len(batch)
@@ -253,6 +260,18 @@ class SinkRunner:
             self.written += len(batch)
             self.write_latency.observe(time.perf_counter() - started)
             return True
+
+    def _dead_letter(self, exc: RecordsRejected, batch_size: int) -> None:
+        """The sink wrote the batch except ``exc.records``, which it refuses for good: they go to the dead-letter
+        folder (``collector.sinks.deadletter``; it logs and counts) so that they never hold up the records behind."""
+        self.written += batch_size - len(exc.records)
+        self._failing = False
+        if self.dead_letters is None:
+            self.lost_errors += len(exc.records)
+            log.error("Sink '%s': %d records refused for good and lost (no dead-letter folder): %s",
+                      self.name, len(exc.records), exc)  # fmt: skip
+        else:
+            self.dead_letters.store(exc)
 
     def _spill_queue(self) -> None:
         """While the sink fails, keep its records on disk rather than in memory, where a crash would lose them:

@@ -18,10 +18,8 @@ import uvicorn
 from collector.app import build_app
 from collector.config import load
 from collector.protocol.header_values import header_text
-from collector.server.fast_path import with_pixel_fast_path
-from collector.server.protocol import protocol_class
 from tests.paths import REPO
-from tests.unit.server.test_fast_path import SENTINEL, Server, without_access_log
+from tests.unit.server.test_fast_path import SENTINEL, Server, protocol, without_access_log
 
 OBSERVED: dict[str, Any] = json.loads((REPO / "tests" / "data" / "divolte-observed.json").read_text("utf-8"))
 QUERY = "p=0%3Ai1t84hgy%3Aparty&s=0%3Ai1t84hgy%3Asession&v=0%3ApageView&e=0%3AeventId&c=i1t8q2b6&n=f&f=f"
@@ -76,9 +74,8 @@ async def server(
     path.write_text(CONFIG.format(dir=tmp_path / "files"))
     settings = load(path)
     app = build_app(settings)
-    guarded = protocol_class(settings.global_.server)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, http=with_pixel_fast_path(guarded) if request.param else guarded,
+        app, host="127.0.0.1", port=0, http=protocol(request.param)(settings.global_.server, app.collector.refusals),
         lifespan="off", server_header=False, proxy_headers=False, log_config=None, access_log=False,
     )  # fmt: skip
     uvicorn_server = uvicorn.Server(config)
