@@ -2,7 +2,10 @@
 
 Routing: the event and tracker paths of every source are exact-path lookups in a small front door that
 runs before Starlette, because they carry nearly all traffic and Starlette's routing costs more than the
-handlers themselves. Everything else (``/ping``, ``/ready``, the demo page, 404s) is a Starlette app.
+handlers themselves. Everything else (``/ping``, ``/ready``, the demo page, 404s) is a Starlette app. A path
+that is not an exact hit is routed as Divolte's router routes it (``collector.protocol.request_path``:
+``//csc-event``, ``/csc-event/``, ``/csc-event;jsessionid=1`` reach the event endpoint, ``/ping/`` is
+``/ping``). A query (or path) that Divolte's server refuses before routing gets 400 on every path, as there.
 Every response carries ``Server: divolte``, as Divolte's do.
 
 Lifecycle (Starlette lifespan): start-up starts the sink runners and the processor; shutdown drains the
@@ -16,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import posixpath
 from collections.abc import AsyncIterator
 from importlib import resources
 from typing import Protocol
@@ -37,8 +39,10 @@ from collector.metrics import registry_for
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor, ProcessorSettings
 from collector.pipeline.topology import build_topology
-from collector.sources.browser import PixelEndpoint
-from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send
+from collector.protocol.query import refusal
+from collector.protocol.request_path import route_path
+from collector.sources.browser import REFUSED_QUERY, PixelEndpoint
+from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send, send_text
 from collector.sources.json import JsonEndpoint
 from collector.sources.tracker import TrackerEndpoint
 
@@ -229,15 +233,34 @@ class FrontDoor:
         self.fallback = fallback
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            endpoint = self.endpoints.get(scope["path"])
-            if endpoint is None and "/." in scope["path"]:
-                # Divolte resolves "." and ".." segments before routing (Undertow's CanonicalPathHandler).
-                endpoint = self.endpoints.get(posixpath.normpath(scope["path"]))
-            if endpoint is not None:
-                await endpoint(scope, receive, send)
+        if scope["type"] != "http":
+            await self.fallback(scope, receive, send)
+            return
+        path = scope["path"]
+        endpoint = self.endpoints.get(path)
+        if endpoint is None:
+            routed = route_path(scope.get("raw_path") or path.encode("utf-8"))
+            if routed is None:
+                await self._refuse(send, "The request path has a malformed %-escape; Divolte refuses it too.")
                 return
-        await self.fallback(scope, receive, send)
+            endpoint = self.endpoints.get(routed)
+            if endpoint is None and routed != path and routed in self.fallback.paths:
+                scope = {**scope, "path": routed, "raw_path": routed.encode("utf-8")}
+        if isinstance(endpoint, PixelEndpoint):
+            await endpoint(scope, receive, send)  # it answers a refused query itself, on the fast path too
+            return
+        if refusal(scope["query_string"]) is not None:
+            await self._refuse(send, REFUSED_QUERY.decode("ascii"))
+            return
+        if endpoint is not None:
+            await endpoint(scope, receive, send)
+        else:
+            await self.fallback(scope, receive, send)
+
+    async def _refuse(self, send: Send, message: str) -> None:
+        """400, as Divolte's server answers a request it cannot parse (before any handler sees it)."""
+        self.collector.http.add("other", 400)
+        await send_text(send, 400, message)
 
 
 def _check_supported(settings: Settings) -> None:

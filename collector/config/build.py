@@ -13,6 +13,7 @@ from typing import Literal, cast, get_args
 
 from collector.config.reader import Section, describe
 from collector.config.settings import (
+    MAX_URL_LENGTH,
     BrowserSourceSettings,
     GlobalSettings,
     JavascriptSettings,
@@ -109,7 +110,7 @@ def _server(section: Section) -> ServerSettings:
         debug_requests=section.boolean("debug_requests", d.debug_requests),
         shutdown_delay=section.duration("shutdown_delay", d.shutdown_delay),
         shutdown_timeout=section.duration("shutdown_timeout", d.shutdown_timeout),
-        max_url_length=section.integer("max_url_length", d.max_url_length, minimum=256, maximum=65536),
+        max_url_length=section.integer("max_url_length", d.max_url_length, minimum=256, maximum=MAX_URL_LENGTH),
         max_header_size=section.integer("max_header_size", d.max_header_size, minimum=1024),
         max_headers=section.integer("max_headers", d.max_headers, minimum=8),
         request_header_timeout=section.duration("request_header_timeout", d.request_header_timeout),

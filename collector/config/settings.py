@@ -14,6 +14,12 @@ from typing import Literal
 # --- global ------------------------------------------------------------------------------------------
 
 
+MAX_URL_LENGTH = 1048576
+"""Undertow's ``DEFAULT_MAX_HEADER_SIZE`` (1 MiB), which Divolte leaves as it is: Undertow closes a connection
+whose request line and headers together exceed it, so no longer request target ever reached Divolte. Custom
+events with large parameters make targets of tens of kilobytes that Divolte records."""
+
+
 @dataclass(frozen=True, slots=True)
 class ServerSettings:
     host: str | None = None
@@ -25,8 +31,9 @@ class ServerSettings:
     shutdown_delay: float = 0.0
     shutdown_timeout: float = 120.0
     # Additions (not in Divolte): limits that keep hostile or broken clients from holding the server.
-    max_url_length: int = 16384
-    """Longest request target (path and query) in bytes; longer requests get 414."""
+    max_url_length: int = 1048576
+    """Longest request target (path and query) in bytes; longer requests get 414. The default and the most
+    allowed are what Divolte's server accepts (``MAX_URL_LENGTH``)."""
     max_header_size: int = 65536
     """Most bytes of all request headers together; more gets 431."""
     max_headers: int = 100

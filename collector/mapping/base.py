@@ -6,6 +6,7 @@ from typing import Any, Protocol
 
 from collector.avro.schemas import Schema
 from collector.events import DivolteEvent, Headers
+from collector.protocol.header_values import header_text
 
 DISCARD = None
 """What a mapping returns for an event it drops on purpose (``discard()`` in a Python mapping; Divolte has no
@@ -27,16 +28,12 @@ class RecordMapping(Protocol):
     def map_encoded(self, event: DivolteEvent) -> bytes | None: ...
 
 
-def decode_header_value(raw: bytes) -> str:
-    """Header bytes as text: UTF-8 where valid (what browsers send today), else ISO-8859-1 as Undertow reads."""
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return raw.decode("latin-1")
+decode_header_value = header_text
+"""Header bytes as text, as Divolte's server hands them over (see ``collector.protocol.header_values``)."""
 
 
 def first_header(headers: Headers, name: bytes) -> str | None:
-    """The first value of the header ``name`` (lower-case bytes), or None when absent."""
+    """The first value of the header ``name`` (lower-case bytes) as Divolte reads it, or None when absent."""
     for key, value in headers:
         if key == name:
             return decode_header_value(value)

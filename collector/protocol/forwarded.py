@@ -5,11 +5,22 @@ Divolte stores ``InetSocketAddress.getHostString()`` as ``remoteHost``. For an I
 without ``::`` compression (``2001:db8:0:0:0:0:0:1``); an IPv4-mapped IPv6 address (``::ffff:1.2.3.4``, what a
 dual-stack socket reports for an IPv4 client) becomes the IPv4 address. Records must carry the same text.
 
-With ``use_x_forwarded_for`` Divolte believes the last proxy: the text after the last comma of the last
-``X-Forwarded-For`` header. Deliberate differences from Java's ``InetAddress.getByName``: only IP literals
-are accepted, so a host name is never looked up in DNS (a request must not be able to make us resolve
-names), an empty value keeps the peer (Java would answer the loopback address), and IPv4 spellings that
-only Java accepts (``127.1``, ``2130706433``, ``010.0.0.1`` read as decimal) keep the peer too.
+With ``use_x_forwarded_for`` Divolte joins every ``X-Forwarded-For`` header with commas, takes the text after
+the last comma (trimmed, as Java trims) and reads it with ``InetAddress.getByName``; when that fails the
+connection's address stays. We read it the same way:
+
+- IPv4 in every form Java accepts: one to four dot-separated decimal parts, the last filling the remaining
+  bytes (``1.2.3`` is ``1.2.0.3``, ``16909060`` is ``1.2.3.4``, ``127.1`` is ``127.0.0.1``), leading zeros
+  read as decimal (``010.001.001.001`` is ``10.1.1.1``), at most 15 characters;
+- IPv6 literals, bracketed or not;
+- the name ``localhost`` (any case), recorded as written, as Java records a name it resolved.
+
+Deliberate differences, both where Divolte's answer is an accident of ``getByName``: any other host name keeps
+the connection's address. Divolte looks it up in DNS, on its I/O thread, and records the name when it
+resolves; a request must not be able to make the collector query DNS (or wait for it), and ``localhost`` is
+the one name every resolver answers without asking anyone (RFC 6761). An empty last entry
+(``X-Forwarded-For:`` or ``192.0.2.50,``) also keeps the connection's address, where Java reads the empty
+name as the loopback address and Divolte records ``localhost``.
 """
 
 from __future__ import annotations
@@ -17,6 +28,7 @@ from __future__ import annotations
 import ipaddress
 
 from collector.events import Headers
+from collector.protocol.header_values import header_text
 
 _FORWARDED_FOR = b"x-forwarded-for"
 _JAVA_TRIM = "".join(chr(code) for code in range(0x21))
@@ -60,18 +72,38 @@ def java_host_string(address: str) -> str:
     return address if formatted is None else formatted
 
 
+def _java_ipv4(text: str) -> str | None:
+    """The dotted quad of an IPv4 literal in any form ``InetAddress.getByName`` accepts, else ``None``."""
+    if not 0 < len(text) <= 15 or not text.replace(".", "").isdigit() or not text.isascii():
+        return None
+    parts = text.split(".")
+    if len(parts) > 4 or "" in parts:
+        return None
+    numbers = [int(part) for part in parts]
+    *leading, last = numbers
+    if any(number > 0xFF for number in leading) or last >= 1 << (8 * (5 - len(parts))):
+        return None
+    return ".".join(str(byte) for byte in [*leading, *last.to_bytes(5 - len(parts), "big")])
+
+
+def _java_address(text: str) -> str | None:
+    """The host string Divolte records for an ``X-Forwarded-For`` entry, or ``None`` to keep the peer."""
+    if text.lower() == "localhost":
+        return text
+    return _java_ipv4(text) or _parse_literal(text)
+
+
 def peer_from_forwarded_for(headers: Headers, peer: str) -> str:
-    """Return the client address per ``X-Forwarded-For`` (last header, after its last comma), else ``peer``.
+    """Return the client address per ``X-Forwarded-For`` (all headers, after the last comma), else ``peer``.
 
     Both the result and the fallback are in Java's host-string form.
     """
-    last: bytes | None = None
-    for name, value in headers:
-        if name == _FORWARDED_FOR:
-            last = value
-    if last is not None:
-        candidate = last.decode("latin-1").rpartition(",")[2].strip(_JAVA_TRIM)
-        formatted = _parse_literal(candidate)
+    values = [header_text(value) for name, value in headers if name == _FORWARDED_FOR]
+    if values:
+        joined = ",".join(values)
+        comma = joined.rfind(",")
+        candidate = joined if comma < 0 else joined[comma + 1 :].strip(_JAVA_TRIM)
+        formatted = _java_address(candidate)
         if formatted is not None:
             return formatted
     return java_host_string(peer)

@@ -8,14 +8,17 @@ most of the collector's per-event cost. This protocol mixin recognises a plain k
 (same ``CapturedRequest``, same counters) and writes the precomputed response bytes, byte for byte what the
 ASGI path sends, in one ``transport.write``.
 
-Anything else goes the ordinary way, through the ASGI application: other paths and methods, HTTP/1.0 and
-``Connection: close``, a percent-encoded or dot-segment path, a request pipelined behind an unfinished
-response, a connection whose writes are paused, access logging, a response delay. The application stays
-a standard ASGI app that any server can run; this only makes uvicorn's side of the hot path shorter.
+A path that is not the exact event path is routed as the front door routes it (Divolte's router:
+``collector.protocol.request_path``), so ``/csc-event/`` or ``//csc-event`` is answered here too. Anything
+else goes the ordinary way, through the ASGI application: other paths and methods, HTTP/1.0 and
+``Connection: close``, a request pipelined behind an unfinished response, a connection whose writes are
+paused, access logging, a response delay, a target longer than httptools' URL parser takes. The
+application stays a standard ASGI app that any server can run; this only makes uvicorn's side of the hot
+path shorter.
 
 Use: ``server/protocol.py``'s ``CollectorHttpProtocol`` places the mixin right above uvicorn's
-``HttpToolsProtocol``, below the protocol that guards the parser (limits, deadlines), so that the guards
-see every callback first.
+``HttpToolsProtocol`` (and the ``LongTargetProtocol`` layer on it), below the protocol that guards the parser
+(limits, deadlines), so that the guards see every callback first.
 
 The mixin reads and calls uvicorn's internals, not its public API: ``UVICORN_NAMES`` and
 ``UVICORN_ATTRIBUTES``.
@@ -31,8 +34,9 @@ from typing import Any
 
 import httptools
 from uvicorn.protocols.http import httptools_impl
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from collector.protocol.request_path import route_path
+from collector.server.long_targets import URL_PARSER_LIMIT, LongTargetProtocol
 from collector.sources.browser import PixelEndpoint
 
 UVICORN_NAMES = ("STATUS_LINE", "HttpToolsProtocol", "RequestResponseCycle", "FlowControl", "ServerState")
@@ -75,7 +79,7 @@ def missing_uvicorn_internals() -> list[str]:
     return missing
 
 
-class PixelFastPath(HttpToolsProtocol):
+class PixelFastPath(LongTargetProtocol):
     """uvicorn's httptools protocol, answering the application's pixel endpoints itself."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -103,10 +107,14 @@ class PixelFastPath(HttpToolsProtocol):
             or self.pipeline
             or (self.cycle is not None and not self.cycle.response_complete)
             or self.flow.write_paused
+            or len(self.url) > URL_PARSER_LIMIT
         ):
             return None
         url = httptools.parse_url(self.url)
         endpoint = self._pixels.get(url.path)
+        if endpoint is None:
+            routed = route_path(url.path)
+            endpoint = None if routed is None else self._pixels.get(routed.encode("utf-8"))
         return None if endpoint is None else (endpoint, url.query or b"")
 
     def on_headers_complete(self) -> None:

@@ -8,8 +8,14 @@ client that opens connections and drips bytes (slowloris) holds them for ever. T
   byte, and a new connection must start a request within that time; otherwise 408 and close;
 - ``max_url_length`` (414), ``max_headers`` and ``max_header_size`` (431), checked while parsing, before
   anything is allocated for the request;
-- our own answers for refused requests (uvicorn's 400 has no ``Server: divolte``).
+- our own answers for refused requests (uvicorn's 400 has no ``Server: divolte``);
+- header values read as leniently as Divolte's server reads them: control characters and obsolete line
+  folds are accepted (llhttp refuses both by default; Undertow keeps the characters and joins the lines,
+  see ``collector.protocol.header_values``). Framing stays strict: a duplicated or conflicting
+  ``Content-Length``/``Transfer-Encoding`` is still refused.
 
+The request target is collected in one growing buffer, so a target sent a few bytes at a time costs linear
+time up to ``max_url_length``; targets beyond httptools' URL parser are handled by ``LongTargetProtocol``.
 Everything else is uvicorn's. Refusals are counted in the collector's ``RefusalCounts`` (exported as metrics).
 
 uvicorn builds one protocol object per connection, calling ``config.http_protocol_class(config=…,
@@ -25,11 +31,10 @@ import functools
 import logging
 from typing import Any, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
 from collector.config.settings import ServerSettings
 from collector.counters import RefusalCounts
 from collector.server.fast_path import PixelFastPath, missing_uvicorn_internals
+from collector.server.long_targets import LongTargetProtocol
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +53,13 @@ def _response(status: int, message: str) -> bytes:
     ).encode("ascii") + body
 
 
-class GuardedHttpToolsProtocol(HttpToolsProtocol):
+class GuardedHttpToolsProtocol(LongTargetProtocol):
     """uvicorn's protocol with the limits in the module docstring, counting refusals in ``refusals``."""
 
     def __init__(self, *args: Any, limits: ServerSettings, refusals: RefusalCounts, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.parser.set_dangerous_leniencies(lenient_headers=True)
+        self._target = bytearray()
         self.max_url_length = limits.max_url_length
         self.max_headers = limits.max_headers
         self.max_header_size = limits.max_header_size
@@ -95,12 +102,14 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_count = self._header_bytes = 0
+        self._target.clear()
         self._arm()
 
     def on_url(self, url: bytes) -> None:
-        if len(self.url) + len(url) > self.max_url_length:
+        # Not uvicorn's ``self.url += url``: that copies the whole target again for every fragment.
+        if len(self._target) + len(url) > self.max_url_length:
             self._refuse(414, "url_too_long", f"The request target is longer than {self.max_url_length} bytes.")
-        super().on_url(url)
+        self._target += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._header_count += 1
@@ -113,6 +122,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm()
+        self.url = bytes(self._target)
         super().on_headers_complete()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:

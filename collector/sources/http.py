@@ -15,6 +15,8 @@ Send = Callable[[Message], Awaitable[None]]
 
 SERVER_HEADER = (b"server", b"divolte")
 TEXT_PLAIN = (b"content-type", b"text/plain; charset=utf-8")
+_JAVA_TRIM = "".join(chr(code) for code in range(0x21))
+"""Java's ``String.trim()`` strips every character up to and including the space."""
 
 
 async def send_text(send: Send, status: int, text: str, extra: list[tuple[bytes, bytes]] | None = None) -> None:
@@ -42,12 +44,39 @@ def capture(source: str, scope: Scope, body: bytes = b"") -> CapturedRequest:
     )
 
 
+def if_none_match_tags(value: bytes) -> list[str]:
+    """The entity tags an ``If-None-Match`` value lists, read as Divolte's server (Undertow) reads them.
+
+    Undertow's reader is lenient in its own way, and which requests get 304 follows from it: text outside
+    quotes is skipped, so a bare ``*`` lists nothing (the event is recorded) while ``"*"`` is a tag;
+    ``W/"x"`` is the weak tag ``x``; a quoted tag is trimmed and may lack its closing quote at the end; a
+    ``W`` not followed by ``/`` or ``"`` ends the list.
+    """
+    text = value.decode("latin-1")
+    tags: list[str] = []
+    position, end = 0, len(text)
+    while position < end:
+        char = text[position]
+        if char == '"':
+            close = text.find('"', position + 1)
+            stop = end if close < 0 else close
+            tags.append(text[position + 1 : stop].strip(_JAVA_TRIM))
+            position = stop + 1
+        elif char == "W":
+            position += 1
+            while position < end and text[position] == "/":
+                position += 1
+            if position < end and text[position] != '"':
+                break  # malformed: Undertow reads nothing more of the list
+        else:
+            position += 1
+    return tags
+
+
 def etag_matches(if_none_match: bytes, etag: bytes) -> bool:
-    """True when an ``If-None-Match`` value names ``etag`` (weak or strong) or is a wildcard."""
-    for candidate in if_none_match.split(b","):
-        candidate = candidate.strip()
-        if candidate.startswith(b"W/"):
-            candidate = candidate[2:]
-        if candidate == etag or candidate in (b"*", b'"*"'):
-            return True
-    return False
+    """True when an ``If-None-Match`` value names ``etag`` (a strong tag; its weak form matches too) or ``"*"``.
+
+    The caller passes the first ``If-None-Match`` header only, as Undertow reads only that one.
+    """
+    tags = if_none_match_tags(if_none_match)
+    return etag.decode("latin-1").strip('"') in tags or "*" in tags

@@ -142,15 +142,15 @@ class TrackerEndpoint:
             self._count(self._path, 405)
             await method_not_allowed(send, method, "GET")
             return
-        if_none_match = b""
+        if_none_match: bytes | None = None  # the first header only, as Undertow reads it
         use_gzip = False
         for name, value in scope["headers"]:
             if name == b"accept-encoding" and self._gzip is not None and accepts_gzip(value):
                 use_gzip = True
-            elif name == b"if-none-match":
+            elif name == b"if-none-match" and if_none_match is None:
                 if_none_match = value
         etag, start, body, not_modified = self._gzip if use_gzip and self._gzip else self._plain
-        if if_none_match and etag_matches(if_none_match, etag):
+        if if_none_match is not None and etag_matches(if_none_match, etag):
             self._count(self._path, 304)
             await send(not_modified)
             await send({"type": "http.response.body", "body": b""})

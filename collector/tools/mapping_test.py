@@ -41,6 +41,15 @@ EVENT_KEYS = {
 }  # fmt: skip
 
 
+def _header_bytes(value: str) -> bytes:
+    """A described header value as the bytes a client would send: ISO-8859-1, which the collector reads back
+    character for character; text beyond it goes as UTF-8 (and then reads as Divolte's server reads it)."""
+    try:
+        return value.encode("latin-1")
+    except UnicodeEncodeError:
+        return value.encode("utf-8")
+
+
 def event_from_description(description: Any) -> DivolteEvent:
     """Build an event from a JSON description; a ValueError names the offending key."""
     if not isinstance(description, dict):
@@ -58,10 +67,10 @@ def event_from_description(description: Any) -> DivolteEvent:
     headers: list[tuple[bytes, bytes]] = []
     for name, values in (get("headers") or {}).items():
         for value in values if isinstance(values, list) else [values]:
-            headers.append((name.lower().encode("latin-1"), str(value).encode("utf-8")))
+            headers.append((name.lower().encode("latin-1"), _header_bytes(str(value))))
     user_agent = get("user_agent")
     if user_agent is not None:
-        headers.append((b"user-agent", user_agent.encode("utf-8")))
+        headers.append((b"user-agent", _header_bytes(user_agent)))
     page_view = get("page_view_id") or "0:" + identifiers.generate(now).id
     return DivolteEvent(
         source="mapping-test",

@@ -47,10 +47,11 @@ def test_no_path_traversal(start_collector: StartCollector, tmp_path: Path) -> N
     collector = start_collector(config(tmp_path))
     for target in [b"/../../etc/passwd", b"/%2e%2e/%2e%2e/etc/passwd", b"/..%2fsecret.txt",
                    b"/divolte.js/../../etc/passwd",
-                   b"/static/../../../etc/passwd", b"/secret.txt", b"/.%2e/collector/app.py",
-                   b"/index.html/.."]:  # fmt: skip
+                   b"/static/../../../etc/passwd", b"/secret.txt", b"/.%2e/collector/app.py"]:  # fmt: skip
         status = raw_status(collector.port, target)
         assert status in (400, 404), (target, status)
+    # Dot segments resolve inside the site, as Divolte's router resolves them: this is the demo page at "/".
+    assert raw_status(collector.port, b"/index.html/..") == 200
     assert collector.stop(signal.SIGTERM) == 0
 
 

@@ -13,38 +13,10 @@ from __future__ import annotations
 import re
 
 from collector.mapping.java.hashmap import java_hash_map_order
+from collector.protocol.java_utf8 import java_utf8_decode
 
 _ESCAPE_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 _FORM_PART = re.compile(r"\+|(?:%[0-9A-Fa-f]{2})+")
-
-
-def java_utf8_decode(data: bytes) -> str:
-    """Decode UTF-8 as the JDK's replacing decoder does: U+FFFD for each malformed sequence.
-
-    Python's ``errors="replace"`` agrees with the JDK except for encoded surrogates (``ED A0 80``), which the
-    JDK replaces with one U+FFFD for the whole sequence and Python with one per byte.
-    """
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    out: list[str] = []
-    pos = 0
-    end = len(data)
-    while pos < end:
-        try:
-            out.append(data[pos:].decode("utf-8"))
-            break
-        except UnicodeDecodeError as exc:
-            bad = pos + exc.start
-            out.append(data[pos:bad].decode("utf-8"))
-            skip = exc.end - exc.start
-            if data[bad] == 0xED and bad + 1 < end and 0xA0 <= data[bad + 1] <= 0xBF:
-                third_ok = bad + 2 < end and 0x80 <= data[bad + 2] <= 0xBF
-                skip = 3 if third_ok else 2
-            out.append("\ufffd")
-            pos = bad + skip
-    return "".join(out)
 
 
 def _decode_escapes(match: re.Match[str]) -> str:

@@ -50,7 +50,7 @@ def test_unicode_event_type_is_utf8_decoded() -> None:
         (b"a=%e2%9A%95", {"a": ["⚕"]}),
         (b"a=%F0%9F%98%80", {"a": ["😀"]}),
         ("a=é😀".encode(), {"a": ["é😀"]}),
-        ("a=é+%C3%A9".encode(), {"a": ["é é"]}),
+        ("a=%C3%A9+é".encode(), {"a": ["é é"]}),
     ],
 )
 def test_form_decoding(query: bytes, expected: dict[str, list[str]]) -> None:
@@ -65,7 +65,7 @@ def test_form_decoding(query: bytes, expected: dict[str, list[str]]) -> None:
         (b"a=%FF%FE", "\ufffd\ufffd"),
         (b"a=%E2%82", "\ufffd"),
         (b"a=\xff", "\ufffd"),
-        (b"a=%ED%A0%80", "\ufffd\ufffd\ufffd"),
+        (b"a=%ED%A0%80", "\ufffd"),  # one, as the JDK decodes an encoded surrogate (Python would give three)
     ],
 )
 def test_invalid_utf8_becomes_replacement_characters(query: bytes, expected: str) -> None:
@@ -80,13 +80,15 @@ def test_malformed_escapes_are_rejected(query: bytes) -> None:
 
 
 def test_parameter_limit_is_undertows() -> None:
-    at_limit = b"&".join(b"k%d=v" % i for i in range(MAX_PARAMETERS))
-    assert len(decode_query(at_limit)) == MAX_PARAMETERS
-    assert len(decode_query(at_limit + b"&&&&")) == MAX_PARAMETERS  # empty items do not count
+    # Undertow counts every '&' (empty items too) and refuses the query at the 1,002nd.
+    at_limit = b"&".join(b"k%d=v" % i for i in range(MAX_PARAMETERS + 2))
+    assert len(decode_query(at_limit)) == MAX_PARAMETERS + 2
+    assert len(decode_query(b"&".join(b"k%d=v" % i for i in range(MAX_PARAMETERS)) + b"&&")) == MAX_PARAMETERS
     assert decode_query(b"a=1&" * MAX_PARAMETERS) == {"a": ["1"] * MAX_PARAMETERS}
-    with pytest.raises(IncompleteRequest) as caught:
-        decode_query(at_limit + b"&one=more")
-    assert caught.value.reason == "too_many_parameters"
+    for refused in (at_limit + b"&one=more", at_limit + b"&"):
+        with pytest.raises(IncompleteRequest) as caught:
+            decode_query(refused)
+        assert caught.value.reason == "too_many_parameters"
 
 
 _texts = st.text(max_size=12)
@@ -100,9 +102,33 @@ def test_urlencoded_dict_decodes_back(params: dict[str, list[str]], plus_for_spa
     assert decode_query(query) == params
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A raw byte >= 0x80 before any '%': Undertow re-reads the component as UTF-8 and decodes nothing...
+        ("a=é%41", "é%41"),
+        ("a=é+%C3%A9", "é+%C3%A9"),
+        # ...unless a '+' came first: then bytes up to the first '%' are one character each (ISO-8859-1).
+        ("a=b+é", "b Ã©"),
+        ("a=b+é%41", "b Ã©A"),
+        # From the first '%' on, the rest is bytes decoded together, raw ones included.
+        ("a=%41é+", "Aé "),
+    ],
+)
+def test_raw_non_ascii_bytes_read_as_undertow_reads_them(query: str, expected: str) -> None:
+    assert decode_query(query.encode("utf-8")) == {"a": [expected]}
+
+
+def _escape_first(component: str) -> str:
+    head, percent, tail = component.partition("%")
+    return head.replace("é", "") + percent + tail
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.sampled_from("ab=&+%0fFgé~ "), max_size=30))
 def test_agrees_with_parse_qs_where_escapes_are_well_formed(text: str) -> None:
+    # Raw 'é' only after an escape in its key or value, where Undertow and parse_qs agree (see the test above).
+    text = "&".join("=".join(_escape_first(part) for part in item.split("=", 1)) for item in text.split("&"))
     query = text.encode("utf-8")
     if _MALFORMED_ESCAPE.search(text):
         with pytest.raises(IncompleteRequest):

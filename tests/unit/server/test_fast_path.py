@@ -44,6 +44,11 @@ CASES: dict[str, bytes] = {
     "dot segments": b"GET /x/../csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
     "absolute form": b"GET http://x/csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
     "trailing slash": b"GET /csc-event/?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "doubled slash": b"GET //csc-event?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "path parameter": b"GET /csc-event;jsessionid=1?a=1 HTTP/1.1\r\nHost: x\r\n\r\n",
+    "refused query (400)": b"GET /csc-event?a=%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+    "bare * If-None-Match": b"GET " + EVENT + b" HTTP/1.1\r\nHost: x\r\nIf-None-Match: *\r\n\r\n",
+    "target over 64 KiB": b"GET /csc-event?a=" + b"b" * 70000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     "tracker": b"GET /divolte.js HTTP/1.1\r\nHost: x\r\n\r\n",
 }
 

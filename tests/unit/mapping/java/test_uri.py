@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from collector.mapping.java.hashmap import java_hash_map_order, java_string_hash
 from collector.mapping.java.uri import JavaURI, parse_uri
-from collector.mapping.java.uri_decoding import form_decode, java_utf8_decode, parse_query_string
+from collector.mapping.java.uri_decoding import form_decode, parse_query_string
+from collector.protocol.java_utf8 import java_utf8_decode
 from tests.vectors import load_vectors
 
 _JAVA_CASES = load_vectors()["java_uri_parsing"]["cases"]
