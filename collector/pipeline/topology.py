@@ -72,7 +72,7 @@ def _kafka_runner(settings: Settings, sink: KafkaSinkSettings, connection: Kafka
         )
     spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
     kafka_sink = KafkaSink(sink.name, sink.topic, connection, confluent_id=confluent_id)
-    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool)
+    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool, settings.global_.supervision)
 
 
 def build_topology(settings: Settings, environment: Environment) -> Topology:
@@ -92,6 +92,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
             sink_schemas.setdefault(sink_name, mappings[name].schema)
 
     runners: dict[str, SinkRunner] = {}
+    limits = settings.global_.supervision
     kafka_connection: KafkaConnection | None = None
     for sink_name, schema in sink_schemas.items():
         sink_settings = settings.sinks[sink_name]
@@ -104,7 +105,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
-            runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads))
+            runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads), limits=limits)
         elif isinstance(sink_settings, S3SinkSettings):
             s3 = settings.global_.s3
             try:
@@ -112,7 +113,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
-            runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads))
+            runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads), limits=limits)
         elif isinstance(sink_settings, KafkaSinkSettings):
             try:
                 producer = settings.global_.kafka.producer

@@ -20,6 +20,7 @@ keeps the records (queue, then disk spool) until the fault is gone. A batch refu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -39,6 +40,7 @@ from collector.errors import SinkError
 from collector.events import EncodedRecord
 from collector.sinks.kafka_config import ProducerOptions
 from collector.sinks.partition import KeyPartitioner
+from collector.supervise import failure, supervise
 
 log = logging.getLogger(__name__)
 
@@ -121,9 +123,12 @@ class KafkaConnection:
         producer = AIOKafkaProducer(**self.options.kwargs)
         try:
             await producer.start()
-        except (KafkaError, OSError) as exc:
-            await producer.stop()
-            message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc}"
+        except Exception as exc:  # KafkaError and OSError are expected; anything else too must keep the records
+            if not isinstance(exc, KafkaError | OSError):
+                failure("kafka-connect", exc, "could not start the Kafka producer")
+            with contextlib.suppress(Exception):
+                await producer.stop()
+            message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc!r}"
             if message != self._last_error:
                 log.error("%s. Records are kept until it answers; check the address and the brokers.", message)
                 self._last_error = message
@@ -169,7 +174,7 @@ class KafkaSink:
     async def start(self) -> None:
         """Never fails for Kafka being down: the collector starts, and records wait until it is back."""
         self.connection.acquire()
-        self._probe = asyncio.create_task(self._check_topic(), name=f"kafka-probe-{self.name}")
+        self._probe = supervise(f"kafka-probe:{self.name}", self._check_topic)
 
     async def _check_topic(self) -> None:
         try:
