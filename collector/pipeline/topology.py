@@ -101,7 +101,9 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         if isinstance(sink_settings, HdfsSinkSettings):
             hdfs = settings.global_.hdfs
             try:
-                sink = FileSink(sink_name, sink_settings.file_strategy, schema, hdfs.threads)
+                sink = FileSink(
+                    sink_name, sink_settings.file_strategy, schema, hdfs.threads, write_timeout=limits.write_timeout
+                )
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -109,7 +111,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         elif isinstance(sink_settings, S3SinkSettings):
             s3 = settings.global_.s3
             try:
-                s3_sink = S3Sink(sink_settings, schema, s3.threads)
+                s3_sink = S3Sink(sink_settings, schema, s3.threads, write_timeout=limits.write_timeout)
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
@@ -117,7 +119,9 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         elif isinstance(sink_settings, KafkaSinkSettings):
             try:
                 producer = settings.global_.kafka.producer
-                kafka_connection = kafka_connection or KafkaConnection(producer_options(producer))
+                kafka_connection = kafka_connection or KafkaConnection(
+                    producer_options(producer), write_timeout=limits.write_timeout
+                )
             except ConfigError as exc:  # reported once, however many Kafka sinks there are
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue

@@ -66,6 +66,9 @@ _T = TypeVar("_T")
 
 PARTIAL_NAME = re.compile(r"^\d{14}-divolte-tracking-.+\.avro\.partial$")
 
+CLOSE_RETRY_DELAYS = (0.1, 0.3, 1.0)
+"""Seconds between the attempts to sync and publish a file when the sink closes."""
+
 _flusher_numbers = itertools.count(1)
 """Process-wide shard counter: the ``<n>`` in file names, as Divolte numbers its flusher instances."""
 
@@ -123,9 +126,13 @@ class FileSink:
         shards: int,
         *,
         hostname: str | None = None,
+        write_timeout: float = 60.0,
     ) -> None:
         self.name = name
         self.strategy = strategy
+        self.write_timeout = write_timeout
+        """A blocking step (sync, publish) still running after this long has failed: a hung disk is reported
+        and the step is retried once the hung call has finished."""
         self.schema = schema
         prefix = f"divolte.sinks.{name}.file_strategy"
         self.working_dir = local_directory(strategy.working_dir, f"{prefix}.working_dir")
@@ -218,11 +225,20 @@ class FileSink:
             raise SinkError(f"file sink '{self.name}' cannot write to {self.working_dir}", retriable=True)
 
     async def aclose(self) -> None:
+        """Sync and publish every file; a failure is tried again after ``CLOSE_RETRY_DELAYS`` (a passing fault
+        must not cost the records at shutdown), then a file is left for the next start to recover."""
         for shard in self._shards:
-            if shard.pending:
-                await self._try_sync(shard)
-            if shard.file is not None and not await self._publish(shard):
-                await self._run(self._leave_for_recovery_blocking, shard)
+            for delay in (0.0, *CLOSE_RETRY_DELAYS):
+                if not shard.pending and shard.file is None:
+                    break
+                await asyncio.sleep(delay)
+                if shard.pending:
+                    await self._try_sync(shard)
+                if not shard.pending and shard.file is not None:
+                    await self._publish(shard)
+            if shard.file is not None:
+                with contextlib.suppress(TimeoutError):
+                    await self._run(self._leave_for_recovery_blocking, shard)
             if shard.pending:
                 log.error(
                     "File sink '%s': %d records could not be written before shutdown.",
@@ -244,17 +260,28 @@ class FileSink:
             await asyncio.wait({previous})
         future = asyncio.get_running_loop().run_in_executor(None, func, shard)
         self._blocking = future  # type: ignore[assignment]
-        return await asyncio.shield(future)
+        async with asyncio.timeout(self.write_timeout):
+            return await asyncio.shield(future)
+
+    def _hung(self) -> TimeoutError:
+        return TimeoutError(f"the file system did not answer within supervision.write_timeout = {self.write_timeout} s")
 
     async def _try_sync(self, shard: _Shard) -> None:
         pending = len(shard.pending)
-        error = await self._run(self._sync_safely_blocking, shard)
+        try:
+            error = await self._run(self._sync_safely_blocking, shard)
+        except TimeoutError:
+            shard.broken = True  # until the hung call finishes and a sync succeeds
+            error = self._hung()
         if error is not None:
             failure(self.task_label, error, f"could not write {pending} records to {self.working_dir} (kept for retry)")
 
     async def _publish(self, shard: _Shard) -> bool:
         """Publish the shard's file; False (logged and counted) when it could not, the file then stays open."""
-        error = await self._run(self._publish_safely_blocking, shard)
+        try:
+            error = await self._run(self._publish_safely_blocking, shard)
+        except TimeoutError:
+            error = self._hung()
         if error is not None:
             failure(self.task_label, error, f"could not publish a file into {self.publish_dir} (retried)")
         return error is None

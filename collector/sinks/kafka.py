@@ -89,8 +89,9 @@ def throttle_aiokafka_logs() -> None:
 class KafkaConnection:
     """The process's one producer, connected on demand and shared by every Kafka sink."""
 
-    def __init__(self, options: ProducerOptions) -> None:
+    def __init__(self, options: ProducerOptions, *, write_timeout: float = 60.0) -> None:
         self.options = options
+        self.stop_grace = min(STOP_GRACE_SECONDS, write_timeout)
         self._producer: Any = None
         self._lock: asyncio.Lock | None = None
         self._users = 0
@@ -140,19 +141,26 @@ class KafkaConnection:
     def acquire(self) -> None:
         self._users += 1
 
-    async def release(self) -> None:
-        """The last sink to close stops the producer, waiting a little for records still in flight."""
+    async def release(self, sink: str) -> None:
+        """The last sink to close stops the producer, waiting a little (``stop_grace``) for records in flight."""
         self._users -= 1
         if self._users > 0 or self._producer is None:
             return
         producer, self._producer = self._producer, None
-        stopping = asyncio.ensure_future(producer.stop())
-        done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
-        if not done:
-            accumulator = getattr(producer, "_message_accumulator", None)
-            if accumulator is not None:  # unreachable brokers: fail what waits, so stop() can finish
-                accumulator.fail_all(KafkaError("the collector is shutting down"))
-            await stopping
+        for attempt in (1, 2):  # a passing fault gets a second try, so the producer's connections are released
+            stopping = asyncio.ensure_future(producer.stop())
+            try:
+                done, _ = await asyncio.wait({stopping}, timeout=self.stop_grace)
+                if not done:
+                    hung = TimeoutError(f"no answer within {self.stop_grace} s")
+                    failure(f"kafka-producer:{sink}", hung, "is stopping the producer; failing the records in it")
+                    accumulator = getattr(producer, "_message_accumulator", None)
+                    if accumulator is not None:  # unreachable brokers: fail what waits, so stop() can finish
+                        accumulator.fail_all(KafkaError("the collector is shutting down"))
+                await stopping
+                return
+            except Exception as exc:  # records not acknowledged are in the runner's spool already
+                failure(f"kafka-producer:{sink}", exc, f"could not stop the Kafka producer (attempt {attempt} of 2)")
 
 
 class KafkaSink:
@@ -294,4 +302,4 @@ class KafkaSink:
         if self._probe is not None and not self._probe.done():
             self._probe.cancel()
             await asyncio.gather(self._probe, return_exceptions=True)
-        await self.connection.release()
+        await self.connection.release(self.name)

@@ -46,6 +46,10 @@ HEARTBEAT_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 5.0
 """Retries back off from 0.1 s to this: a sink that comes back is written to within seconds."""
 SPOOL_SYNC_SECONDS = 1.0
+CLOSE_SECONDS = 30.0
+"""Closing a sink (its last syncs and publishes, S3 uploads, stopping the Kafka producer) may take this long
+beyond ``write_timeout``; a close still running then is given up (logged, counted), and the next start finds
+what it left (``.partial`` files, the spool, the upload folder)."""
 STILL_FAILING_LOG_SECONDS = 60.0
 """A sink failing for longer than ``failing_after`` says so this often."""
 
@@ -377,7 +381,7 @@ class SinkRunner:
                 await self._sync_task
         self._keep_or_lose_queue(timeout)
         try:
-            async with asyncio.timeout(self.limits.write_timeout):
+            async with asyncio.timeout(self.limits.write_timeout + CLOSE_SECONDS):
                 await self.sink.aclose()
         except Exception as exc:  # what it could not finish is where the next start finds it
             failure(self.task_label, exc, "could not close cleanly (a restart recovers its files and spool)")

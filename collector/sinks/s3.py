@@ -69,6 +69,7 @@ class S3Sink(FileSink):
         *,
         hostname: str | None = None,
         store: S3Store | None = None,
+        write_timeout: float = 60.0,
     ) -> None:
         key = f"divolte.sinks.{settings.name}"
         check_key_pattern(settings.key_pattern, f"{key}.key_pattern")
@@ -81,7 +82,7 @@ class S3Sink(FileSink):
         except OSError as exc:
             raise ConfigError(f"{working_key}: cannot create {local / 'upload'}: {exc}") from exc
         strategy = replace(settings.file_strategy, working_dir=str(local), publish_dir=str(local / "upload"))
-        super().__init__(settings.name, strategy, schema, shards, hostname=hostname)
+        super().__init__(settings.name, strategy, schema, shards, hostname=hostname, write_timeout=write_timeout)
         self.settings = settings
         self.upload_dir = local / "upload"
         self.store = store or open_store(settings.bucket, region=settings.region, endpoint=settings.endpoint)
@@ -216,8 +217,9 @@ class S3Sink(FileSink):
             return None  # gone, or another process is uploading it
         try:
             size = os.fstat(lock.fileno()).st_size
-            try:
-                await self._put(key, path)
+            try:  # each started chunk may take write_timeout: a hung connection cannot stall the uploads
+                async with asyncio.timeout(self.write_timeout * (1 + size // MULTIPART_CHUNK_BYTES)):
+                    await self._put(key, path)
             except Exception as exc:  # obstore's errors, OSError from reading the file, and anything unexpected
                 if not isinstance(exc, obstore.exceptions.BaseError | OSError):
                     failure(f"s3-upload:{self.name}", exc, f"could not upload {path.name}")
