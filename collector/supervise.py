@@ -4,8 +4,9 @@ Every background task (sink runners, spool sync, the processor, the S3 uploader,
 started with ``supervise()``; work that must survive one failure (a sink's write, a heartbeat, a reload in a
 thread, a metrics scrape) reports it with ``failure()``. Either way an unexpected exception is:
 
-- logged at once as an error with its traceback, at most once per ``LOG_INTERVAL`` per task and kind of
-  exception (a running total in each line, so a flood cannot flood the logs);
+- logged at once as an error with its traceback, at most once per ``LOG_INTERVAL`` for the same task, kind
+  of exception and place it was raised (a running total in each line, so a flood cannot flood the logs,
+  while a new failure is never hidden behind an old one);
 - counted in ``TASK_FAILURES`` (exported as ``divolte_task_failures_total{task}``);
 - survived: ``supervise()`` starts the task's body again after a short backoff, and callers of
   ``failure()`` carry on (a sink runner keeps the batch and retries it).
@@ -32,13 +33,13 @@ RESTART_BACKOFF = (0.1, 5.0)
 
 TASK_FAILURES: collections.Counter[str] = collections.Counter()
 """Unexpected exceptions by task label, since the process started (all collectors of the process)."""
-_last_logged: dict[tuple[str, str], float] = {}
+_last_logged: dict[tuple[str, str, str], float] = {}
 
 
 def failure(task: str, exc: BaseException, what: str = "failed") -> None:
     """Count an unexpected exception of ``task`` and log it with its traceback (rate-limited)."""
     TASK_FAILURES[task] += 1
-    key = (task, type(exc).__name__)
+    key = (task, type(exc).__name__, _origin(exc))
     now = time.monotonic()
     if now - _last_logged.get(key, float("-inf")) < LOG_INTERVAL:
         return
@@ -47,6 +48,16 @@ def failure(task: str, exc: BaseException, what: str = "failed") -> None:
         "Task '%s' %s with an unexpected %s: %s (%d unexpected failures of this task so far; it carries on).",
         task, what, type(exc).__name__, exc, TASK_FAILURES[task], exc_info=exc,
     )  # fmt: skip
+
+
+def _origin(exc: BaseException) -> str:
+    """Where the exception was raised (its innermost frame), or what the caller said if it was not raised."""
+    trace = exc.__traceback__
+    if trace is None:
+        return str(exc)
+    while trace.tb_next is not None:
+        trace = trace.tb_next
+    return f"{trace.tb_frame.f_code.co_filename}:{trace.tb_lineno}"
 
 
 def supervise(task: str, body: Callable[[], Coroutine[Any, Any, None]]) -> asyncio.Task[None]:

@@ -124,6 +124,10 @@ class KafkaConnection:
         producer = AIOKafkaProducer(**self.options.kwargs)
         try:
             await producer.start()
+        except asyncio.CancelledError:  # the caller gave up (a write timeout, shutdown): release what started
+            with contextlib.suppress(Exception):
+                await asyncio.shield(producer.stop())
+            raise
         except Exception as exc:  # KafkaError and OSError are expected; anything else too must keep the records
             if not isinstance(exc, KafkaError | OSError):
                 failure("kafka-connect", exc, "could not start the Kafka producer")
@@ -147,7 +151,7 @@ class KafkaConnection:
         if self._users > 0 or self._producer is None:
             return
         producer, self._producer = self._producer, None
-        for attempt in (1, 2):  # a passing fault gets a second try, so the producer's connections are released
+        for attempt in (1, 2, 3):  # a passing fault gets more tries, so the producer's connections are released
             stopping = asyncio.ensure_future(producer.stop())
             try:
                 done, _ = await asyncio.wait({stopping}, timeout=self.stop_grace)
@@ -160,7 +164,7 @@ class KafkaConnection:
                 await stopping
                 return
             except Exception as exc:  # records not acknowledged are in the runner's spool already
-                failure(f"kafka-producer:{sink}", exc, f"could not stop the Kafka producer (attempt {attempt} of 2)")
+                failure(f"kafka-producer:{sink}", exc, f"could not stop the Kafka producer (attempt {attempt} of 3)")
 
 
 class KafkaSink:

@@ -41,10 +41,10 @@ from tests.paths import REPO
 
 FAULTS = ("library", "ENOSPC", "EIO", "EACCES", "TimeoutError", "MemoryError", "RuntimeError", "AssertionError",
           "hang")  # fmt: skip
-WRITE_TIMEOUT = 1.0
+WRITE_TIMEOUT = 2.0
 """``supervision.write_timeout`` in every cell; a hang lasts ``HANG`` seconds, longer than that. A hang is a
 failure once the write timeout expires, so "logged within a second" counts from then for hangs."""
-HANG = 2.0
+HANG = 3.0
 EVENTS = 12
 DEADLINE = 30.0
 """Seconds a cell may take to recover (far more than it needs: a cell that hits it has failed)."""
@@ -202,6 +202,12 @@ async def until(condition: Callable[[], bool], timeout: float = DEADLINE) -> boo
     return True
 
 
+def install_seam(cell: Cell, target: object, method: str, *, blocking: bool) -> None:
+    """Wrap ``target.method`` (an instance attribute shadows the class's method) with the cell's fault."""
+    wrap = cell.fault.wrap_blocking if blocking else cell.fault.wrap_async
+    setattr(target, method, wrap(getattr(target, method)))
+
+
 def prepare(cell: Cell) -> FrontDoor:
     """The cell's collector, built (not started) with its fault installed."""
     app = build_app(settings_for(cell))
@@ -298,6 +304,7 @@ async def run_matrix(cells: list[Cell]) -> dict[str, Outcome]:
         for wave in ([c for c in cells if c.fault.kind != "hang"], [c for c in cells if c.fault.kind == "hang"]):
             apps = [prepare(cell) for cell in wave]  # first: building one blocks the loop the others run on
             outcomes += await asyncio.gather(*(run_cell(c, app, watch) for c, app in zip(wave, apps, strict=True)))
+        await asyncio.sleep(0.5)  # closed connections finish closing before the loop does
     finally:
         logging.getLogger().removeHandler(watch)
     return {f"{o.sink}/{o.stage}/{o.fault}": o for o in outcomes}

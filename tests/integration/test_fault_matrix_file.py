@@ -9,7 +9,18 @@ import pytest
 
 from collector.app import FrontDoor
 from collector.sinks import runner as runner_module
-from tests.integration.faults import FAULTS, WRITE_TIMEOUT, Cell, Fault, Outcome, avro_events, check, report, run_matrix
+from tests.integration.faults import (
+    FAULTS,
+    WRITE_TIMEOUT,
+    Cell,
+    Fault,
+    Outcome,
+    avro_events,
+    check,
+    install_seam,
+    report,
+    run_matrix,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -63,11 +74,8 @@ async def published(cell: Cell) -> set[tuple[int, int]]:
 
 
 def install(cell: Cell, app: FrontDoor) -> None:
-    sink = app.collector.topology.sinks[cell.name].sink
     method, blocking = SEAMS[cell.stage]
-    original = getattr(sink, method)
-    wrap = cell.fault.wrap_blocking if blocking else cell.fault.wrap_async
-    setattr(sink, method, wrap(original))
+    install_seam(cell, app.collector.topology.sinks[cell.name].sink, method, blocking=blocking)
 
 
 @pytest.fixture(scope="module")
