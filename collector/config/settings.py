@@ -209,6 +209,8 @@ class HdfsSinkSettings:
     name: str
     type: Literal["hdfs"] = "hdfs"
     replication: int = 3
+    replication_configured: bool = False
+    """Whether the configuration set ``replication`` (it has no effect on local files: a warning says so)."""
     file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
 
 
