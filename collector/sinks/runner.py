@@ -271,7 +271,7 @@ class SinkRunner:
         failing = self.failing_seconds
         if failing > self.limits.failing_after:
             self._still_failing_log.error(
-                "Sink '%s' has been FAILING for %.0f s (longer than supervision.failing_after = %.0f s); last "
+                "Sink '%s' has been FAILING for %.0f s (longer than supervision.failing_after = %g s); last "
                 "error: %s. Its records are kept (%d queued, %d bytes spooled); readiness fails until it writes "
                 "again.", self.name, failing, self.limits.failing_after, error, len(self._queue),
                 self.spool.bytes if self.spool else 0,
