@@ -332,7 +332,8 @@ class FileSink:
             handle.flush()
             os.fsync(handle.fileno())
         except OSError:
-            handle.close()
+            with contextlib.suppress(OSError):  # closing flushes the header again: on a full disk, that fails too
+                handle.close()
             partial.unlink(missing_ok=True)
             raise
         now = time.monotonic()
