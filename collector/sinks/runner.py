@@ -151,6 +151,15 @@ class SinkRunner:
             if not self._wakeup.is_set():
                 self._wakeup.set()
             return True
+        if spool.disk_error is not None and len(self._queue) < self.capacity:
+            # The disk refuses the spool (full, failing): memory is the only place left. (Such records may
+            # overtake spooled ones; losing them would be worse.)
+            self._queue.append(record)
+            self._spool_log.error(
+                "Sink '%s': the spool in %s cannot be written (%s); keeping records in memory (%d queued of %d).",
+                self.name, spool.directory, spool.disk_error, len(self._queue), self.capacity,
+            )  # fmt: skip
+            return True
         self._spool_full = True
         self.dropped_spool_full += 1
         self._spool_log.error(
@@ -334,8 +343,9 @@ class SinkRunner:
         if spool is None or not self._queue or not spool.fits(self._queue):
             return
         records = list(self._queue)
+        if not spool.prepend(records):
+            return  # the disk refuses the spool: the queue stays in memory
         self._queue.clear()
-        spool.prepend(records)
         log.warning(
             "Sink '%s': writes are failing; spooling to %s (the %d queued records, then every new one) until "
             "the sink catches up.", self.name, spool.directory, len(records),
@@ -351,13 +361,13 @@ class SinkRunner:
                 if fd is None:
                     continue
                 duplicate = os.dup(fd)
-            except OSError as exc:
-                log.error("Sink '%s': spool flush failed: %s", self.name, exc)
+            except OSError as exc:  # e.g. a full disk: the bytes stay in the buffer for the next flush
+                failure(f"spool:{self.name}", exc, f"could not flush the spool in {spool.directory} (kept buffered)")
                 continue
             try:
                 await asyncio.to_thread(os.fsync, duplicate)
             except OSError as exc:
-                log.error("Sink '%s': spool sync failed: %s", self.name, exc)
+                failure(f"spool:{self.name}", exc, f"could not sync the spool in {spool.directory}")
             finally:
                 os.close(duplicate)
 
@@ -387,7 +397,10 @@ class SinkRunner:
             failure(self.task_label, exc, "could not close cleanly (a restart recovers its files and spool)")
         finally:
             if self.spool is not None:
-                self.spool.close()
+                try:
+                    self.spool.close()
+                except OSError as exc:  # a full disk at the last flush: what was still buffered is lost
+                    failure(self.task_label, exc, "could not flush its spool at shutdown")
 
     def _keep_or_lose_queue(self, timeout: float | None) -> None:
         remaining = list(self._queue)

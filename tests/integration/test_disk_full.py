@@ -1,4 +1,5 @@
-"""Disk full for real: the file sink's directories on a 2 MiB tmpfs that fills up, then gets room again.
+"""Disk full for real: the file sink's directories, and a Kafka sink's spool, on a 2 MiB tmpfs that fills up,
+then gets room again.
 
 Mounting needs root (``mount -t tmpfs -o size=2m tmpfs DIR``); where it is refused the test fails with the
 command and the error, rather than pretending. The collector runs in-process with its real pipeline, runner
@@ -16,8 +17,11 @@ import pytest
 
 from collector.app import build_app
 from collector.config import load
+from collector.sinks.spool import Spool
 from collector.supervise import TASK_FAILURES
+from tests.integration.conftest import free_port
 from tests.integration.faults import avro_events, send, until
+from tests.integration.kafka.conftest import decode, event_number
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +98,47 @@ divolte {{
     assert await until(everything_published, 30), "every event published, none lost"
     await app.collector.stop()
     assert not list((small_disk / "work").iterdir())
+
+
+async def test_a_full_disk_under_the_kafka_spool_keeps_records_in_memory_and_spools_them_once_there_is_room(
+    small_disk: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    spool = small_disk / "spool"
+    config = small_disk.parent / "collector.conf"
+    config.write_text(f"""
+divolte {{
+  global.kafka {{
+    enabled = true, buffer_size = 1000, threads = 1, spool_dir = "{spool}"
+    producer {{ bootstrap.servers = "127.0.0.1:{free_port()}", request.timeout.ms = 1000 }}
+  }}
+  global.hdfs.enabled = false
+  sources.browser.type = browser
+  sinks.kafka {{ type = kafka, topic = events }}
+  mappings.m {{ sources = [browser], sinks = [kafka] }}
+}}
+""")
+    app = build_app(load(config, env={}))
+    await app.collector.start()
+    runner = app.collector.topology.sinks["kafka"]
+    warm, first, second, third = EVENTS[:1], EVENTS[1:300], EVENTS[300:600], EVENTS[600:]
+    assert (await send(app, warm))[0] == 1
+    assert await until(lambda: runner.statistics().failing, 20), "Kafka is down"  # that batch stays in hand
+    assert (await send(app, first))[0] == len(first)
+    assert await until(lambda: runner.statistics().spool_appended == len(first), 10), "now records go to the spool"
+    filler = fill(small_disk)
+    assert (await send(app, second))[0] == len(second), "clients get their answer while the disk is full"
+    # Appends go through the spool's write buffer; the disk's refusal shows at the once-a-second flush (the
+    # bytes stay buffered) or, once the buffer is full, at an append (the record then stays in the queue).
+    assert await until(lambda: any("No space left on device" in r.getMessage() for r in caplog.records), 5)
+    assert TASK_FAILURES["spool:kafka"] > 0, "counted"
+    assert runner.statistics().dropped_spool_full == 0, "nothing dropped"
+    filler.unlink()
+    assert (await send(app, third))[0] == len(third)
+    await app.collector.stop()  # Kafka still down: what is in memory goes in front of the spool
+    kept = Spool(spool / "kafka", 10**9)
+    kept.open()
+    try:
+        found = [event_number(decode(r.payload)) for r in kept.read(10**6)]
+    finally:
+        kept.close()
+    assert sorted(found) == sorted(EVENTS), f"{len(set(EVENTS) - set(found))} events lost"
