@@ -21,7 +21,8 @@ Series (all prefixed ``divolte_``):
     sink_failing_seconds{sink}                how long the sink has been failing (0 when it writes)
     task_failures_total{task}                 unexpected exceptions a supervised task survived (sink:<name>,
                                               spool:<name>, processor, s3-upload:<name>, kafka-probe:<name>,
-                                              geoip-reload, metrics); see collector.supervise
+                                              kafka-connect, kafka-producer:<name>, geoip-reload, metrics);
+                                              see collector.supervise
     sink_upload_backlog_files{sink}, sink_upload_backlog_bytes{sink}, sink_uploaded_bytes_total{sink},
     sink_failed_uploads_total{sink}           S3 sinks: files waiting on local disk, uploads
     batch_duration_seconds (histogram)        processing time of one batch of events

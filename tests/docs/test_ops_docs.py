@@ -10,6 +10,7 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+import collector.metrics
 from collector.app import Collector
 from collector.config import load
 from collector.metrics import CollectorMetrics, registry_for
@@ -52,3 +53,11 @@ def test_kubernetes_manifests_parse_and_probe_the_right_paths() -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/ping"
     assert "divolte-collector.conf" in documents[0]["data"]
+
+
+def test_every_exported_series_is_documented_in_the_metrics_module(tmp_path: Path) -> None:
+    documented = set(re.findall(r"\b([a-z_]+)(?=[{ ,(]|$)", collector.metrics.__doc__ or "", re.MULTILINE))
+    exported = {name.removeprefix("divolte_") for name in exported_series(tmp_path) if name.startswith("divolte_")}
+    assert exported, "nothing exported"
+    assert exported <= documented, sorted(exported - documented)
+    assert {"task_failures_total", "sink_failing_seconds"} <= exported
