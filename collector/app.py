@@ -27,13 +27,13 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, Settings
-from collector.counters import HttpCounts
+from collector.counters import HttpCounts, RefusalCounts
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
 from collector.mapping.vocabulary import Environment
 from collector.metrics import registry_for
 from collector.pipeline.intake import Intake
-from collector.pipeline.process import Processor
+from collector.pipeline.process import Processor, ProcessorSettings
 from collector.pipeline.topology import build_topology
 from collector.sources.browser import PixelEndpoint
 from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send
@@ -55,8 +55,10 @@ class Collector:
         self.user_agents = UserAgentParser(mapper.user_agent_parser.cache_size)
         self.geo = GeoDatabase.open(mapper.ip2geo_database) if mapper.ip2geo_database else None
         self.topology = build_topology(settings, Environment(self.user_agents, self.geo))
-        self.processor = Processor(self.intake, self.topology, settings)
+        self.processor = Processor(self.intake, self.topology, ProcessorSettings.of(settings))
         self.http = HttpCounts()
+        self.refusals = RefusalCounts()
+        """Requests the HTTP protocol refused (``server/protocol.py``); the server hands it to the protocol."""
         self.shutting_down = False
         self.started = False
 
@@ -87,10 +89,10 @@ class Collector:
         await asyncio.gather(*(runner.aclose(timeout) for runner in self.topology.sinks.values()))
         if self.geo is not None:
             self.geo.close()
-        stats = self.intake.statistics()
+        stats, processed = self.intake.statistics(), self.processor.statistics()
         log.info(
             "Stopped: %d events accepted, %d processed, %d dropped at intake, %d incomplete.",
-            stats.accepted, self.processor.processed, stats.dropped, sum(self.processor.dropped.values()),
+            stats.accepted, processed.processed, stats.dropped, sum(processed.dropped.values()),
         )  # fmt: skip
 
 

@@ -1,4 +1,5 @@
-"""The ``divolte-collector`` command: ``serve`` (the default), ``check-config``, ``mapping-test``, ``cat``.
+"""The ``divolte-collector`` command: ``serve`` (the default), ``check-config``, ``mapping-test``, ``cat``,
+``replay``.
 
 Configuration is found as Divolte's launcher finds it: ``--config FILE``, else
 ``$DIVOLTE_CONF_DIR/divolte-collector.conf`` if it exists, else the embedded default (a browser source,
@@ -106,6 +107,15 @@ def cat(args: argparse.Namespace) -> int:
     return cat_main(args.files, count=args.count, schema=args.schema, endpoint=args.endpoint, region=args.region)
 
 
+def replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from collector.tools.replay import replay as replay_files
+
+    settings = load_settings(find_config(args.config))
+    return asyncio.run(replay_files(args.files, settings, args.timeout, sys.stdout, sys.stderr))
+
+
 def convert_mapping(args: argparse.Namespace) -> int:
     from collector.mapping.groovy import convert_groovy
 
@@ -138,6 +148,10 @@ def parser() -> argparse.ArgumentParser:
     reader.add_argument("--count", action="store_true", help="print only the number of records")
     reader.add_argument("--endpoint", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
     reader.add_argument("--region", help="S3 region (default: $AWS_REGION)")
+    resend = commands.add_parser("replay", help="send a Kafka sink's dead-letter files to its topic again")
+    resend.add_argument("files", nargs="+", metavar="FILE", help="dead-letter files (<spool_dir>/<sink>/dead-letter/)")
+    resend.add_argument("--config", help="the collector's configuration (default: $DIVOLTE_CONF_DIR or embedded)")
+    resend.add_argument("--timeout", type=float, default=30.0, help="seconds to keep trying while Kafka is unreachable")
     convert = commands.add_parser("convert-mapping", help="print the Python mapping equivalent to a .groovy one")
     convert.add_argument("file", help="a Divolte mapping script (.groovy)")
     return root
@@ -155,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return convert_mapping(args)
         if args.command == "cat":
             return cat(args)
+        if args.command == "replay":
+            return replay(args)
         return serve(load_settings(find_config(args.config)), args.host, args.port)
     except ConfigError as exc:
         print("Configuration error:" if len(exc.problems) == 1 else

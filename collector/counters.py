@@ -43,3 +43,22 @@ class HttpCounts:
     def add(self, endpoint: str, status: int) -> None:
         key = (endpoint, status)
         self.counts[key] = self.counts.get(key, 0) + 1
+
+
+REFUSAL_REASONS = ("url_too_long", "too_many_headers", "headers_too_large", "header_timeout", "malformed_request")
+"""Why the HTTP protocol refused a request (``server/protocol.py``); every reason is exported, zero or not."""
+
+
+class RefusalCounts:
+    """Requests the HTTP protocol refused before the application saw them, by reason (``REFUSAL_REASONS``).
+
+    One per running collector, handed to every connection's protocol, so the counts are the collector's
+    (several collectors in one process, as in the tests, keep their own)."""
+
+    __slots__ = ("counts",)
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = dict.fromkeys(REFUSAL_REASONS, 0)
+
+    def add(self, reason: str) -> None:
+        self.counts[reason] = self.counts.get(reason, 0) + 1

@@ -5,12 +5,17 @@
      ├── MappingError           a mapping or schema is unusable (raised at start-up)
      ├── IncompleteRequest      an event lacks a required part or has a malformed one; it is dropped, counted
      └── SinkError              a sink could not write a batch; ``retriable`` says whether trying again may help
+          └── RecordsRejected   some records are refused for good (e.g. too large); the rest of the batch was written
 
 Third-party exceptions are translated where they occur (``raise SinkError(...) from exc``) so that no
 caller has to know which library a sink uses.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+from collector.events import EncodedRecord
 
 
 class CollectorError(Exception):
@@ -46,3 +51,18 @@ class SinkError(CollectorError):
     def __init__(self, message: str, *, retriable: bool) -> None:
         self.retriable = retriable
         super().__init__(message)
+
+
+class RecordsRejected(SinkError):
+    """The destination refused ``records`` for good, each for itself (too large, an invalid timestamp), while
+    every other record of the batch was written. Retrying cannot help and must not hold up the records behind
+    them, so the runner moves these to the sink's dead-letter folder and goes on.
+
+    ``reason`` is a short, stable label (a metrics label and the dead-letter file's reason, e.g.
+    ``message_too_large``); the message says what was refused and what would let it through.
+    """
+
+    def __init__(self, records: Sequence[EncodedRecord], reason: str, message: str) -> None:
+        self.records = list(records)
+        self.reason = reason
+        super().__init__(message, retriable=False)

@@ -17,6 +17,8 @@ Series (all prefixed ``divolte_``):
                                               processing_error (an unexpected exception on that one event)
     queue_depth{queue}, queue_capacity{queue} intake and each sink's queue
     sink_records_written_total{sink}, sink_retries_total{sink}, sink_records_lost_total{sink,reason}
+    sink_records_dead_lettered_total{sink,reason}  refused for good (e.g. message_too_large), kept in the
+                                              sink's dead-letter folder; lost ones: reason dead_letter_failed
     sink_healthy{sink}, spool_bytes{sink}, spool_records_total{sink,direction}
     sink_failing_seconds{sink}                how long the sink has been failing (0 when it writes)
     task_failures_total{task}                 unexpected exceptions a supervised task survived (sink:<name>,
@@ -39,22 +41,48 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prometheus_client import ProcessCollector
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import CollectorRegistry
 
+from collector.counters import HttpCounts, RefusalCounts
+from collector.enrich.geo import GeoDatabase
+from collector.enrich.useragent import UserAgentParser
+from collector.pipeline.intake import Intake
+from collector.pipeline.process import Processor
+from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import DROP_REASONS as BROWSER_DROP_REASONS
 from collector.protocol.json_event import DROP_REASONS as JSON_DROP_REASONS
-from collector.server.protocol import REFUSALS
 from collector.sinks.s3 import S3Sink
 from collector.supervise import TASK_FAILURES, failure
 
-if TYPE_CHECKING:
-    from collector.app import Collector
-
 PREFIX = "divolte_"
+
+
+class Observed(Protocol):
+    """What the metrics read of a running collector (``app.Collector`` is one), at scrape time.
+
+    A protocol, so that this module depends on the components it reads, not on the application that
+    builds them (which imports this module to serve ``/metrics``)."""
+
+    @property
+    def http(self) -> HttpCounts: ...
+    @property
+    def refusals(self) -> RefusalCounts: ...
+    @property
+    def intake(self) -> Intake: ...
+    @property
+    def processor(self) -> Processor: ...
+    @property
+    def topology(self) -> Topology: ...
+    @property
+    def user_agents(self) -> UserAgentParser: ...
+    @property
+    def geo(self) -> GeoDatabase | None: ...
+    @property
+    def ready(self) -> bool: ...
 
 
 def _counter(name: str, doc: str, labels: Iterable[str] = ()) -> CounterMetricFamily:
@@ -66,12 +94,12 @@ def _gauge(name: str, doc: str, labels: Iterable[str] = ()) -> GaugeMetricFamily
 
 
 class CollectorMetrics:
-    """A ``prometheus_client`` collector over one running ``Collector``.
+    """A ``prometheus_client`` collector over one running collector.
 
     Scrapes may run in another thread (``metrics.port``): dictionaries are copied (atomic under the GIL)
     before they are iterated, since the event loop may add keys meanwhile."""
 
-    def __init__(self, collector: Collector) -> None:
+    def __init__(self, collector: Observed) -> None:
         self.collector = collector
 
     def describe(self) -> list[Metric]:
@@ -98,32 +126,32 @@ class CollectorMetrics:
             requests.add_metric([endpoint, str(status)], count)
         yield requests
         refused = _counter("http_refused", "Requests refused by the HTTP protocol layer, by reason.", ["reason"])
-        for reason, count in sorted(REFUSALS.copy().items()):
+        for reason, count in sorted(self.collector.refusals.counts.copy().items()):
             refused.add_metric([reason], count)
         yield refused
 
     def _events(self) -> Iterator[Metric]:
         intake = self.collector.intake.statistics()
-        processor = self.collector.processor
+        processor = self.collector.processor.statistics()
         yield CounterMetricFamily(PREFIX + "events_accepted", "Events taken into the intake.", value=intake.accepted)
         yield CounterMetricFamily(PREFIX + "events_processed", "Events parsed and mapped.", value=processor.processed)
         yield CounterMetricFamily(PREFIX + "events_corrupt", "Events with a wrong checksum.", value=processor.corrupt)
         yield CounterMetricFamily(PREFIX + "events_duplicate", "Events seen before.", value=processor.duplicates)
         discarded = _counter("events_discarded", "Events a mapping dropped on purpose.", ["mapping"])
-        for mapping, count in sorted(processor.discarded.copy().items()):
+        for mapping, count in sorted(processor.discarded.items()):
             discarded.add_metric([mapping], count)
         yield discarded
         dropped = _counter("events_dropped", "Events lost, by reason.", ["reason"])
         dropped.add_metric(["intake_full"], intake.dropped)
-        counts = processor.dropped.copy()
+        counts = processor.dropped
         for reason in sorted(
             {*BROWSER_DROP_REASONS, *JSON_DROP_REASONS, "privacy_opt_out", "processing_error", *counts}
         ):
             dropped.add_metric([reason], counts.get(reason, 0))
-        dropped.add_metric(["mapping_error"], sum(processor.mapping_errors.copy().values()))
+        dropped.add_metric(["mapping_error"], sum(processor.mapping_errors.values()))
         yield dropped
         batches = HistogramMetricFamily(PREFIX + "batch_duration_seconds", "Time to process one batch of events.")
-        histogram = processor.batch_latency
+        histogram = self.collector.processor.batch_latency
         batches.add_metric([], histogram.cumulative(), histogram.total)
         yield batches
 
@@ -136,6 +164,11 @@ class CollectorMetrics:
         written = _counter("sink_records_written", "Records a sink has written.", ["sink"])
         retries = _counter("sink_retries", "Failed sink writes that were retried.", ["sink"])
         lost = _counter("sink_records_lost", "Records a sink lost, by reason.", ["sink", "reason"])
+        dead_lettered = _counter(
+            "sink_records_dead_lettered",
+            "Records refused for good, kept in the dead-letter folder.",
+            ["sink", "reason"],
+        )
         healthy = _gauge("sink_healthy", "1 when the sink's last write succeeded.", ["sink"])
         failing = _gauge("sink_failing_seconds", "How long the sink has been failing (0: it writes).", ["sink"])
         spool_bytes = _gauge("spool_bytes", "Bytes waiting in a sink's disk spool.", ["sink"])
@@ -156,6 +189,11 @@ class CollectorMetrics:
             lost.add_metric([name, "queue_full"], stats.dropped_queue_full)
             lost.add_metric([name, "spool_full"], stats.dropped_spool_full)
             lost.add_metric([name, "error"], stats.lost_errors)
+            if runner.dead_letters is not None:
+                dead = runner.dead_letters.statistics()
+                lost.add_metric([name, "dead_letter_failed"], dead.dropped)
+                for reason, count in sorted(dead.stored.items()):
+                    dead_lettered.add_metric([name, reason], count)
             healthy.add_metric([name], 1.0 if stats.healthy else 0.0)
             failing.add_metric([name], stats.failing_seconds)
             spool_bytes.add_metric([name], stats.spooled_bytes)
@@ -169,7 +207,19 @@ class CollectorMetrics:
                 backlog_bytes.add_metric([name], sink.backlog_bytes)
                 uploaded.add_metric([name], sink.uploaded_bytes)
                 failed_uploads.add_metric([name], sink.failed_uploads)
-        yield from (depth, capacity, written, retries, lost, healthy, failing, spool_bytes, spool_records, latency)
+        yield from (
+            depth,
+            capacity,
+            written,
+            retries,
+            lost,
+            dead_lettered,
+            healthy,
+            failing,
+            spool_bytes,
+            spool_records,
+        )
+        yield latency
         yield from (backlog_files, backlog_bytes, uploaded, failed_uploads)
         yield GaugeMetricFamily(
             PREFIX + "ready", "1 when /ready answers 200.", value=1.0 if self.collector.ready else 0.0
@@ -189,7 +239,7 @@ class CollectorMetrics:
             )
 
 
-def registry_for(collector: Collector) -> CollectorRegistry:
+def registry_for(collector: Observed) -> CollectorRegistry:
     """A registry with the collector's metrics and this process's CPU and memory."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(CollectorMetrics(collector))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import BinaryIO
 
 import cramjam
@@ -65,9 +65,11 @@ def encode_bytes(value: bytes) -> bytes:
     return encode_long(len(value)) + value
 
 
-def header(schema_json: str, sync_marker: bytes, codec: str = "null") -> bytes:
-    """The file header: magic, metadata map with schema and codec, sync marker."""
-    meta = {"avro.schema": schema_json.encode("utf-8"), "avro.codec": codec.encode("ascii")}
+def header(
+    schema_json: str, sync_marker: bytes, codec: str = "null", metadata: Mapping[str, bytes] | None = None
+) -> bytes:
+    """The file header: magic, metadata map with schema, codec and any extra ``metadata``, sync marker."""
+    meta = {"avro.schema": schema_json.encode("utf-8"), "avro.codec": codec.encode("ascii"), **(metadata or {})}
     parts = [MAGIC, encode_long(len(meta))]
     for key, value in meta.items():
         parts.append(encode_bytes(key.encode("utf-8")))
@@ -89,13 +91,15 @@ def block(datums: list[bytes], sync_marker: bytes, codec: str = "null") -> bytes
 class ContainerWriter:
     """Writes a container file to a binary file object: header at creation, a block per ``write_block``."""
 
-    def __init__(self, fileobj: BinaryIO, schema_json: str, codec: str = "null") -> None:
+    def __init__(
+        self, fileobj: BinaryIO, schema_json: str, codec: str = "null", *, metadata: Mapping[str, bytes] | None = None
+    ) -> None:
         if codec not in SUPPORTED_CODECS:
             raise ValueError(f"unsupported Avro codec {codec!r}; use one of {', '.join(SUPPORTED_CODECS)}")
         self._file = fileobj
         self._codec = codec
         self.sync_marker = os.urandom(16)
-        self._file.write(header(schema_json, self.sync_marker, codec))
+        self._file.write(header(schema_json, self.sync_marker, codec, metadata))
 
     def write_block(self, datums: Iterable[bytes]) -> None:
         items = list(datums)

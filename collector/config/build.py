@@ -177,6 +177,10 @@ def _kafka(section: Section) -> KafkaGlobalSettings:
         producer=section.properties("producer") or {},
         spool_dir=section.string("spool_dir", d.spool_dir),
         spool_max_bytes=section.integer("spool_max_bytes", d.spool_max_bytes, minimum=0, maximum=LONG_MAX),
+        dead_letter_dir=section.string("dead_letter_dir", d.dead_letter_dir),
+        dead_letter_max_bytes=section.integer(
+            "dead_letter_max_bytes", d.dead_letter_max_bytes, minimum=0, maximum=LONG_MAX
+        ),
     )
     section.finish()
     return result

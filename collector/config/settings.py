@@ -77,6 +77,11 @@ class KafkaGlobalSettings:
     """Each Kafka sink spools under ``<spool_dir>/<sink name>``; one collector process per directory."""
     spool_max_bytes: int = 1024**3
     """Disk space per sink for records Kafka has not taken yet; 0 turns spooling off (Divolte's dropping)."""
+    dead_letter_dir: str = ""
+    """Records the brokers refuse for good go to ``<dead_letter_dir>/<sink name>``; empty (the default):
+    ``<spool_dir>/<sink name>/dead-letter`` (``collector.sinks.deadletter``)."""
+    dead_letter_max_bytes: int = 1024**3
+    """Disk space per sink for dead letters; refused records that do not fit are lost (counted, logged)."""
 
 
 @dataclass(frozen=True, slots=True)

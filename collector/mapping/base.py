@@ -1,22 +1,30 @@
-"""The contract between the pipeline and a mapping: an event in, a record dict (or a discard) out."""
+"""The contract between the pipeline and a mapping: an event in, a record (or ``DISCARD``) out."""
 
 from __future__ import annotations
 
 from typing import Any, Protocol
 
 from collector.avro.schemas import Schema
-from collector.events import Headers
+from collector.events import DivolteEvent, Headers
 
 DISCARD = None
-"""What ``RecordMapping.map`` returns when the mapping drops the event (Divolte has no such action)."""
+"""What a mapping returns for an event it drops on purpose (``discard()`` in a Python mapping; Divolte has no
+such action): the pipeline counts the event as discarded and writes nothing for this mapping."""
 
 
 class RecordMapping(Protocol):
-    """Maps one event onto a record of ``schema``. Built once at start-up; ``map`` runs per event."""
+    """Maps one event onto a record of ``schema``. Built once at start-up; called per event.
+
+    ``map_encoded`` is what the pipeline runs: map and encode one event, giving the record's Avro binary
+    under ``schema`` (or ``DISCARD``). ``map`` gives the same record as a dict (or ``DISCARD``), for the
+    mapping-test tool and for tests; ``map_encoded(e)`` is always ``map(e)`` encoded.
+    """
 
     schema: Schema
 
-    def map(self, event: Any) -> dict[str, Any] | None: ...
+    def map(self, event: DivolteEvent) -> dict[str, Any] | None: ...
+
+    def map_encoded(self, event: DivolteEvent) -> bytes | None: ...
 
 
 def decode_header_value(raw: bytes) -> str:

@@ -21,9 +21,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import Schema
 from collector.errors import MappingError
 from collector.events import DivolteEvent
+from collector.mapping.base import DISCARD
 from collector.mapping.dsl import (
     DSL_NAMES,
     Action,
@@ -43,7 +45,8 @@ from collector.ratelimit import RateLimitedLog
 
 log = logging.getLogger(__name__)
 
-CONTINUE, STOP, EXIT, DISCARD = 0, 1, 2, 3
+CONTINUE, STOP, EXIT, DISCARDED = 0, 1, 2, 3
+"""How a step ends: go on with the next action, stop the mapping, leave the section, or drop the event."""
 Step = Callable[[DivolteEvent, dict[str, Any]], int]
 INT32 = range(-(2**31), 2**31)
 INT64 = range(-(2**63), 2**63)
@@ -137,7 +140,7 @@ class Compiler:
                 return CONTINUE if outcome == EXIT else outcome
 
             return section
-        outcome = {StopAction: STOP, ExitAction: EXIT, DiscardAction: DISCARD}[type(action)]
+        outcome = {StopAction: STOP, ExitAction: EXIT, DiscardAction: DISCARDED}[type(action)]
         return lambda event, record: outcome
 
     def _field_schema(self, action: MapAction) -> Any:
@@ -243,17 +246,22 @@ def _set(record: dict[str, Any], name: str, value: Any) -> int:
 
 
 class CompiledMapping:
-    """A checked, compiled mapping: ``map(event)`` returns the record, or None when it was discarded."""
+    """A checked, compiled mapping (a ``RecordMapping``): the record, or ``DISCARD`` when it was discarded."""
 
     def __init__(self, schema: Schema, actions: list[Action], origin: str) -> None:
         self.schema = schema
         self.origin = origin
         self.actions = actions
         self._run = Compiler(schema).block(actions)
+        self._encoder = RecordEncoder(schema)
 
     def map(self, event: DivolteEvent) -> dict[str, Any] | None:
         record: dict[str, Any] = {}
-        return None if self._run(event, record) == DISCARD else record
+        return DISCARD if self._run(event, record) == DISCARDED else record
+
+    def map_encoded(self, event: DivolteEvent) -> bytes | None:
+        record: dict[str, Any] = {}
+        return DISCARD if self._run(event, record) == DISCARDED else self._encoder.encode(record)
 
 
 def _error_line(exc: BaseException, file: str) -> int:

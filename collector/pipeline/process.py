@@ -19,16 +19,18 @@ import collections
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
-from collector.config.settings import BrowserSourceSettings, PrivacySettings, Settings
+from collector.config.settings import BrowserSourceSettings, MapperSettings, PrivacySettings, Settings
 from collector.counters import LatencyHistogram
 from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.privacy import anonymise_address, opted_out
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
+from collector.mapping.base import DISCARD
 from collector.pipeline.intake import Intake
-from collector.pipeline.topology import MappingRoute, Topology
+from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import parse_browser_event
 from collector.protocol.identifiers import affinity_hash
 from collector.protocol.json_event import parse_json_event
@@ -44,57 +46,77 @@ never delays the replies the event loop owes to waiting clients."""
 Parser = Callable[[CapturedRequest], DivolteEvent]
 
 
-def _map_encode(route: MappingRoute) -> Callable[[DivolteEvent], bytes | None]:
-    """The route's mapping and encoding as one step: event in, Avro bytes (or ``None``: discarded) out.
+@dataclass(frozen=True, slots=True)
+class ProcessorSettings:
+    """What the processor takes from the configuration: the duplicate memories' size and count, privacy, and
+    how to parse each source's requests."""
 
-    A mapping that can write its record's bytes itself (``map_encoded``: the built-in default mapping) is
-    used as is, which is ~5× faster than a record dict through fastavro; any other maps, then encodes.
-    """
-    direct: Callable[[DivolteEvent], bytes | None] | None = getattr(route.mapping, "map_encoded", None)
-    if direct is not None:
-        return direct
-    mapping, encoder = route.mapping, route.encoder
+    mapper: MapperSettings
+    privacy: PrivacySettings
+    parsers: Mapping[str, Parser]
+    """Source name → the parser of its captured requests."""
 
-    def map_then_encode(event: DivolteEvent) -> bytes | None:
-        record = mapping.map(event)
-        return None if record is None else encoder.encode(record)
+    @classmethod
+    def of(cls, settings: Settings) -> ProcessorSettings:
+        use_xff = settings.global_.server.use_x_forwarded_for
+        browser = functools.partial(parse_browser_event, use_x_forwarded_for=use_xff)
+        parsers: dict[str, Parser] = {}
+        for name, source in settings.sources.items():
+            if isinstance(source, BrowserSourceSettings):
+                parsers[name] = browser
+            else:
+                parsers[name] = functools.partial(
+                    parse_json_event, party_id_parameter=source.party_id_parameter, use_x_forwarded_for=use_xff
+                )
+        return cls(settings.global_.mapper, settings.global_.privacy, parsers)
 
-    return map_then_encode
+
+@dataclass(frozen=True, slots=True)
+class ProcessorStatistics:
+    """The processor's counters at one moment (the dictionaries are copies)."""
+
+    processed: int
+    """Events parsed (and not dropped for privacy), whatever their mappings did."""
+    duplicates: int
+    corrupt: int
+    dropped: dict[str, int]
+    """Events lost before mapping, by reason: an ``IncompleteRequest`` reason, or ``privacy_opt_out``."""
+    discarded: dict[str, int]
+    """By mapping: events it dropped on purpose (``discard()``, ``discard_corrupted``/``_duplicates``)."""
+    mapping_errors: dict[str, int]
+    """By mapping: events it lost because mapping or encoding raised."""
 
 
 class Processor:
     """Drains the intake in batches and feeds the sinks; see the module docstring for the steps."""
 
-    def __init__(self, intake: Intake, topology: Topology, settings: Settings) -> None:
+    def __init__(self, intake: Intake, topology: Topology, settings: ProcessorSettings) -> None:
         self.intake = intake
         self.topology = topology
-        mapper = settings.global_.mapper
+        mapper = settings.mapper
         # One memory per configured mapper thread, chosen by party, as Divolte keeps one per thread.
         self._memories = [DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))]
-        self._parsers: dict[str, Parser] = {}
-        use_xff = settings.global_.server.use_x_forwarded_for
-        browser = functools.partial(parse_browser_event, use_x_forwarded_for=use_xff)
-        for name, source in settings.sources.items():
-            if isinstance(source, BrowserSourceSettings):
-                self._parsers[name] = browser
-            else:
-                self._parsers[name] = functools.partial(
-                    parse_json_event, party_id_parameter=source.party_id_parameter, use_x_forwarded_for=use_xff
-                )
-        self._map_encode = {route.name: _map_encode(route) for routes in topology.routes.values() for route in routes}
-        self.processed = 0
-        self.duplicates = 0
-        self.corrupt = 0
-        self.dropped: collections.Counter[str] = collections.Counter()
-        self.discarded: collections.Counter[str] = collections.Counter()
-        self.mapping_errors: collections.Counter[str] = collections.Counter()
+        self._parsers = dict(settings.parsers)
+        self._processed = 0
+        self._duplicates = 0
+        self._corrupt = 0
+        self._dropped: collections.Counter[str] = collections.Counter()
+        self._discarded: collections.Counter[str] = collections.Counter()
+        self._mapping_errors: collections.Counter[str] = collections.Counter()
         self._invalid_log = RateLimitedLog(log, 10.0)
         self._error_log = RateLimitedLog(log, 10.0)
         self._task: asyncio.Task[None] | None = None
         self.batch_latency = LatencyHistogram()
-        privacy = settings.global_.privacy
+        privacy = settings.privacy
         active = privacy.anonymise_ip or privacy.honour_gpc or privacy.honour_dnt
         self._privacy: PrivacySettings | None = privacy if active else None
+
+    def statistics(self) -> ProcessorStatistics:
+        """A snapshot of the counters; safe from another thread (each copy is one C-level dict copy)."""
+        return ProcessorStatistics(
+            self._processed, self._duplicates, self._corrupt,
+            dict(self._dropped), dict(self._discarded), dict(self._mapping_errors),
+        )  # fmt: skip
 
     def start(self) -> None:
         self._task = supervise("processor", self.run)
@@ -121,7 +143,7 @@ class Processor:
             try:
                 self.process_one(request)
             except Exception as exc:  # one event lost, counted; never the batch or the task
-                self.dropped["processing_error"] += 1
+                self._dropped["processing_error"] += 1
                 failure("processor", exc, "lost an event")
 
     def _apply_privacy(self, event: DivolteEvent) -> bool:
@@ -131,7 +153,7 @@ class Processor:
         if (privacy.honour_gpc or privacy.honour_dnt) and opted_out(
             event.headers, gpc=privacy.honour_gpc, dnt=privacy.honour_dnt
         ):
-            self.dropped["privacy_opt_out"] += 1
+            self._dropped["privacy_opt_out"] += 1
             return True
         if privacy.anonymise_ip:
             if privacy.ip2geo_uses_full_ip:
@@ -146,34 +168,34 @@ class Processor:
         try:
             event = parser(request)
         except IncompleteRequest as exc:
-            self.dropped[exc.reason] += 1
+            self._dropped[exc.reason] += 1
             self._invalid_log.info("Dropping incomplete event from %s: %s (%d dropped so far).",
-                                   request.peer, exc, sum(self.dropped.values()))  # fmt: skip
+                                   request.peer, exc, sum(self._dropped.values()))  # fmt: skip
             return
         if self._privacy is not None and self._apply_privacy(event):
             return
-        self.processed += 1
+        self._processed += 1
         memories = self._memories
         memory = memories[0] if len(memories) == 1 else memories[affinity_hash(event.party_id) % len(memories)]
         if memory.is_duplicate(event.party_id, event.session_id, event.event_id):
             event.duplicate = True
-            self.duplicates += 1
+            self._duplicates += 1
         if event.corrupt:
-            self.corrupt += 1
+            self._corrupt += 1
         for route in self.topology.routes.get(request.source, ()):
             if (event.duplicate and route.discard_duplicates) or (event.corrupt and route.discard_corrupted):
-                self.discarded[route.name] += 1
+                self._discarded[route.name] += 1
                 continue
             try:
-                payload = self._map_encode[route.name](event)
-                if payload is None:
-                    self.discarded[route.name] += 1
+                payload = route.map_encoded(event)
+                if payload is DISCARD:
+                    self._discarded[route.name] += 1
                     continue
             except Exception as exc:  # a mapping bug or a record its schema rejects: lose this event only
-                self.mapping_errors[route.name] += 1
+                self._mapping_errors[route.name] += 1
                 self._error_log.warning(
                     "Mapping '%s' failed on an event of source '%s' and lost it: %r (%d lost so far).",
-                    route.name, event.source, exc, self.mapping_errors[route.name],
+                    route.name, event.source, exc, self._mapping_errors[route.name],
                 )  # fmt: skip
                 continue
             encoded = EncodedRecord(event.party_id, event.timestamp, payload)

@@ -1,25 +1,27 @@
 """Compiles the configured sources, mappings and sinks into the routes events follow, once at start-up.
 
-For each source: the mappings that read it, each with its encoder and the runners of its sinks. Sinks whose
+For each source: the mappings that read it, each with its map-and-encode step and the runners of its sinks. Sinks whose
 type is disabled globally (``divolte.global.<type>.enabled = false``) are not built and mappings skip them,
 as in Divolte. A sink type this collector does not implement yet is a start-up error, never a silent no-op.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import Schema, default_schema, load_schema
 from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, S3SinkSettings, Settings
 from collector.errors import ConfigError, MappingError
+from collector.events import DivolteEvent
 from collector.mapping.base import RecordMapping
 from collector.mapping.default import DefaultMapping
 from collector.mapping.groovy import load_any_mapping
 from collector.mapping.vocabulary import Environment
+from collector.sinks.deadletter import DeadLetters
 from collector.sinks.file import FileSink
-from collector.sinks.kafka import KafkaConnection, KafkaSink
+from collector.sinks.kafka import REFUSED_FOR_GOOD, KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
 from collector.sinks.s3 import S3Sink
@@ -28,14 +30,18 @@ from collector.sinks.spool import Spool
 
 @dataclass(frozen=True, slots=True)
 class MappingRoute:
-    """One mapping as the processor runs it: map, encode once, offer to each sink."""
+    """One mapping as the processor runs it: map and encode once, offer the bytes to each sink."""
 
     name: str
     mapping: RecordMapping
-    encoder: RecordEncoder
     sinks: tuple[SinkRunner, ...]
     discard_corrupted: bool
     discard_duplicates: bool
+    map_encoded: Callable[[DivolteEvent], bytes | None] = field(init=False)
+    """``mapping.map_encoded``, looked up once here rather than once per event."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "map_encoded", self.mapping.map_encoded)  # frozen: set once, at construction
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +68,33 @@ def _enabled(settings: Settings, sink_type: str) -> bool:
     return bool(section.enabled)
 
 
-def _kafka_runner(settings: Settings, sink: KafkaSinkSettings, connection: KafkaConnection) -> SinkRunner:
-    """A Kafka sink (sharing the process's one producer) behind a queue and, unless turned off, a spool."""
+def kafka_confluent_id(settings: Settings, sink: KafkaSinkSettings) -> int | None:
+    """The schema id framing the sink's messages in ``confluent`` mode; None in ``naked`` mode."""
+    if sink.mode != "confluent":
+        return None
+    # the configuration rules checked that every mapping of the sink has the same id
+    return next(
+        m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
+    )
+
+
+def _kafka_runner(
+    settings: Settings, sink: KafkaSinkSettings, connection: KafkaConnection, schema: Schema
+) -> SinkRunner:
+    """A Kafka sink (sharing the process's one producer) behind a queue and, unless turned off, a spool, with a
+    dead-letter folder for records the brokers refuse for good."""
     kafka = settings.global_.kafka
-    confluent_id = None
-    if sink.mode == "confluent":  # the rules checked that every mapping of the sink has the same id
-        confluent_id = next(
-            m.confluent_id for m in settings.mappings.values() if sink.name in m.sinks and m.confluent_id is not None
-        )
+    confluent_id = kafka_confluent_id(settings, sink)
     spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
     kafka_sink = KafkaSink(sink.name, sink.topic, connection, confluent_id=confluent_id)
-    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool, settings.global_.supervision)
+    dead_letter_dir = Path(kafka.dead_letter_dir) / sink.name if kafka.dead_letter_dir else None
+    dead_letters = DeadLetters(
+        sink.name, dead_letter_dir or Path(kafka.spool_dir) / sink.name / "dead-letter", schema.json,
+        kafka.dead_letter_max_bytes, sorted(set(REFUSED_FOR_GOOD.values())),
+    )  # fmt: skip
+    return SinkRunner(
+        kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool, dead_letters, settings.global_.supervision
+    )
 
 
 def build_topology(settings: Settings, environment: Environment) -> Topology:
@@ -125,7 +147,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
             except ConfigError as exc:  # reported once, however many Kafka sinks there are
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue
-            runners[sink_name] = _kafka_runner(settings, sink_settings, kafka_connection)
+            runners[sink_name] = _kafka_runner(settings, sink_settings, kafka_connection, schema)
         else:
             problems.append(
                 f"divolte.sinks.{sink_name}: sinks of type '{sink_settings.type}' are not supported by this "
@@ -141,7 +163,6 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         route = MappingRoute(
             name=name,
             mapping=mapping,
-            encoder=RecordEncoder(mapping.schema),
             sinks=tuple(runners[s] for s in mapping_settings.sinks if s in runners),
             discard_corrupted=mapping_settings.discard_corrupted,
             discard_duplicates=mapping_settings.discard_duplicates,

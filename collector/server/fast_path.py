@@ -13,19 +13,66 @@ Anything else goes the ordinary way, through the ASGI application: other paths a
 response, a connection whose writes are paused, access logging, a response delay. The application stays
 a standard ASGI app that any server can run; this only makes uvicorn's side of the hot path shorter.
 
-Use: ``with_pixel_fast_path(protocol_class)`` gives uvicorn's ``http=`` protocol class with the mixin placed
-right above uvicorn's ``HttpToolsProtocol``, so a subclass that guards the parser (limits, deadlines) still
-sees every callback first.
+Use: ``server/protocol.py``'s ``CollectorHttpProtocol`` places the mixin right above uvicorn's
+``HttpToolsProtocol``, below the protocol that guards the parser (limits, deadlines), so that the guards
+see every callback first.
+
+The mixin reads and calls uvicorn's internals, not its public API: ``UVICORN_NAMES`` and
+``UVICORN_ATTRIBUTES``.
+``pyproject.toml`` bounds uvicorn to the versions it was written against, and ``missing_uvicorn_internals``
+checks at start-up that each name is still there, so a uvicorn that renamed one serves through ASGI (see
+``http_protocol``) instead of failing on the first event.
 """
 
 from __future__ import annotations
 
+import dis
 from typing import Any
 
 import httptools
-from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+from uvicorn.protocols.http import httptools_impl
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from collector.sources.browser import PixelEndpoint
+
+UVICORN_NAMES = ("STATUS_LINE", "HttpToolsProtocol", "RequestResponseCycle", "FlowControl", "ServerState")
+"""What the fast path takes from uvicorn's ``httptools_impl`` module (the classes it defines or imports)."""
+UVICORN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "HttpToolsProtocol": (
+        "app", "root_path", "access_log", "limit_concurrency", "parser", "url", "headers", "client", "transport",
+        "pipeline", "cycle", "flow", "server_state",
+        "on_headers_complete", "on_body", "on_message_complete", "on_response_complete",
+    ),
+    "RequestResponseCycle": ("response_complete",),
+    "FlowControl": ("write_paused",),
+    "ServerState": ("default_headers",),
+}  # fmt: skip
+"""What the fast path uses of each of those classes: attributes (instance attributes included) and methods."""
+
+
+def _attributes(cls: type) -> set[str]:
+    """The class attributes of ``cls`` and the attributes its methods assign (``self.x = …``): the names an
+    instance may have. (A method compiled to machine code shows no assignments: its names count as missing.)"""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        for name, value in vars(klass).items():
+            names.add(name)
+            code = getattr(value, "__code__", None)
+            if code is not None:
+                names.update(str(i.argval) for i in dis.get_instructions(code) if i.opname == "STORE_ATTR")
+    return names
+
+
+def missing_uvicorn_internals() -> list[str]:
+    """What the installed uvicorn lacks of ``UVICORN_NAMES`` and ``UVICORN_ATTRIBUTES`` (``httptools_impl.NAME``,
+    ``Class.attribute``); empty when it has everything."""
+    missing = [f"httptools_impl.{name}" for name in UVICORN_NAMES if not hasattr(httptools_impl, name)]
+    for class_name, needed in UVICORN_ATTRIBUTES.items():
+        cls = getattr(httptools_impl, class_name, None)
+        if isinstance(cls, type):  # a missing class is reported above
+            present = _attributes(cls)
+            missing += [f"{class_name}.{name}" for name in needed if name not in present]
+    return missing
 
 
 class PixelFastPath(HttpToolsProtocol):
@@ -93,14 +140,7 @@ class PixelFastPath(HttpToolsProtocol):
         response = self._responses.get((endpoint, status))
         if response is None:
             headers, body = endpoint.response(status)
-            lines = [STATUS_LINE[status]]
+            lines = [httptools_impl.STATUS_LINE[status]]
             lines += [name + b": " + value + b"\r\n" for name, value in [*defaults, *headers]]
             response = self._responses[(endpoint, status)] = b"".join([*lines, b"\r\n", body])
         return response
-
-
-def with_pixel_fast_path(protocol: type[HttpToolsProtocol]) -> type[HttpToolsProtocol]:
-    """``protocol`` (uvicorn's ``HttpToolsProtocol`` or a subclass) with ``PixelFastPath`` just above uvicorn's."""
-    if protocol is HttpToolsProtocol:
-        return PixelFastPath
-    return type(protocol.__name__ + "WithPixelFastPath", (protocol, PixelFastPath), {})

@@ -10,24 +10,29 @@ client that opens connections and drips bytes (slowloris) holds them for ever. T
   anything is allocated for the request;
 - our own answers for refused requests (uvicorn's 400 has no ``Server: divolte``).
 
-Everything else is uvicorn's. Refusals are counted in ``REFUSALS`` (exported as metrics).
+Everything else is uvicorn's. Refusals are counted in the collector's ``RefusalCounts`` (exported as metrics).
+
+uvicorn builds one protocol object per connection, calling ``config.http_protocol_class(config=…,
+server_state=…, app_state=…, _loop=…)``; ``http_protocol`` gives it the class with this server's limits and
+counter bound in (a ``functools.partial``), and picks ``CollectorHttpProtocol`` (these limits with the pixel
+fast path) unless the installed uvicorn lacks what the fast path needs.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-from typing import Any
+import functools
+import logging
+from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from collector.config.settings import ServerSettings
+from collector.counters import RefusalCounts
+from collector.server.fast_path import PixelFastPath, missing_uvicorn_internals
 
-REFUSAL_REASONS = ("url_too_long", "too_many_headers", "headers_too_large", "header_timeout", "malformed_request")
-REFUSALS: collections.Counter[str] = collections.Counter(dict.fromkeys(REFUSAL_REASONS, 0))
-"""Connections refused by this protocol, by reason (one of ``REFUSAL_REASONS``)."""
+log = logging.getLogger(__name__)
 
-_DEFAULTS = ServerSettings()
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large"}
 
 
@@ -44,15 +49,15 @@ def _response(status: int, message: str) -> bytes:
 
 
 class GuardedHttpToolsProtocol(HttpToolsProtocol):
-    """uvicorn's protocol with the limits in the module docstring; configure with ``protocol_class``."""
+    """uvicorn's protocol with the limits in the module docstring, counting refusals in ``refusals``."""
 
-    max_url_length = _DEFAULTS.max_url_length
-    max_headers = _DEFAULTS.max_headers
-    max_header_size = _DEFAULTS.max_header_size
-    header_timeout = _DEFAULTS.request_header_timeout
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, limits: ServerSettings, refusals: RefusalCounts, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.max_url_length = limits.max_url_length
+        self.max_headers = limits.max_headers
+        self.max_header_size = limits.max_header_size
+        self.header_timeout = limits.request_header_timeout
+        self.refusals = refusals
         self._deadline: asyncio.TimerHandle | None = None
         self._refusal: tuple[int, str, str] | None = None
         self._header_count = 0
@@ -73,7 +78,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         self._deadline = None
         if self.transport.is_closing():
             return
-        REFUSALS["header_timeout"] += 1
+        self.refusals.add("header_timeout")
         self.transport.write(_response(408, "Request headers were not received in time."))
         self.transport.close()
 
@@ -116,21 +121,34 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
 
     def send_400_response(self, msg: str) -> None:
         status, reason, message = self._refusal or (400, "malformed_request", msg)
-        REFUSALS[reason] += 1
+        self.refusals.add(reason)
         self._disarm()
         self.transport.write(_response(status, message))
         self.transport.close()
 
 
-def protocol_class(settings: ServerSettings) -> type[GuardedHttpToolsProtocol]:
-    """The protocol with this server's limits (a subclass, since uvicorn instantiates it per connection)."""
-    return type(
-        "CollectorHttpProtocol",
-        (GuardedHttpToolsProtocol,),
-        {
-            "max_url_length": settings.max_url_length,
-            "max_headers": settings.max_headers,
-            "max_header_size": settings.max_header_size,
-            "header_timeout": settings.request_header_timeout,
-        },
-    )
+class CollectorHttpProtocol(GuardedHttpToolsProtocol, PixelFastPath):
+    """The protocol the collector serves with: the guards see every parser callback first, then the pixel
+    fast path answers the event GETs it can, and uvicorn's protocol the rest."""
+
+
+def http_protocol(limits: ServerSettings, refusals: RefusalCounts) -> type[asyncio.Protocol]:
+    """What ``uvicorn.Config(http=…)`` takes: the protocol class with ``limits`` and ``refusals`` bound in.
+
+    ``CollectorHttpProtocol`` when the installed uvicorn has every internal the fast path relies on;
+    otherwise ``GuardedHttpToolsProtocol`` (every request through the ASGI application: the same answers,
+    at a higher cost per event) and one warning that names what is missing.
+    """
+    protocol: type[GuardedHttpToolsProtocol] = CollectorHttpProtocol
+    missing = missing_uvicorn_internals()
+    if missing:
+        log.warning(
+            "The installed uvicorn lacks what the pixel fast path needs (%s): events are answered through the "
+            "ASGI application instead, at a higher cost per event. Install the uvicorn version pyproject.toml "
+            "names to get the fast path back.",
+            ", ".join(missing),
+        )
+        protocol = GuardedHttpToolsProtocol
+    # uvicorn only calls what it is given (server.py: config.http_protocol_class(config=…, …)), so a partial
+    # of the class does; its annotation asks for a class.
+    return cast("type[asyncio.Protocol]", functools.partial(protocol, limits=limits, refusals=refusals))

@@ -20,8 +20,7 @@ import uvicorn
 from collector import __version__
 from collector.app import Collector, FrontDoor, build_app
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, S3SinkSettings, Settings
-from collector.server.fast_path import with_pixel_fast_path
-from collector.server.protocol import protocol_class
+from collector.server.protocol import http_protocol
 
 log = logging.getLogger("collector")
 
@@ -99,7 +98,7 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
         port=port,
         loop="uvloop",
         # The limits protocol, with the pixel answered inside uvicorn's protocol (server/fast_path.py).
-        http=with_pixel_fast_path(protocol_class(server_settings)),
+        http=http_protocol(server_settings, app.collector.refusals),
         lifespan="on",
         server_header=False,
         proxy_headers=False,  # X-Forwarded-For is honoured only as configured (use_x_forwarded_for)

@@ -11,10 +11,13 @@ the n-th batch of every partition goes out together, and a partition whose batch
 more, so records never overtake each other within a partition. Records delivered before a failure are
 remembered, and the runner's retry of the same batch sends only the rest.
 
-Every failure is retriable: Kafka unreachable or not started yet, a missing topic, missing permissions, a
-broker that refuses records as too large. Each is logged once per episode with what to do, and the runner
-keeps the records (queue, then disk spool) until the fault is gone. A batch refused as too large is split
-(smaller batches, down to single records) before a single record is reported as too large.
+Failures of the connection, the topic or the cluster are retriable: Kafka unreachable or not started yet,
+wrong credentials, a missing topic, missing permissions. Each is logged once per episode with what to do, and
+the runner keeps the records (queue, then disk spool) until the fault is gone. A broker answer that refuses a
+record for what it is (``REFUSED_FOR_GOOD``: too large for the topic, a timestamp outside its window) is not:
+the refused batch is split at once (smaller batches, down to single records), the other records are delivered
+in order, and the records refused alone are raised as ``RecordsRejected``, which the runner puts in the sink's
+dead-letter folder (``collector.sinks.deadletter``), so that one poison record never halts the ones behind it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import (
+    InvalidTimestampError,
     KafkaError,
     MessageSizeTooLargeError,
     RecordListTooLargeError,
@@ -36,9 +40,10 @@ from aiokafka.errors import (
 )
 
 from collector.avro.encode import confluent_frame
-from collector.errors import SinkError
+from collector.errors import RecordsRejected, SinkError
 from collector.events import EncodedRecord
 from collector.sinks.kafka_config import ProducerOptions
+from collector.sinks.kafka_diagnosis import connection_error, explain
 from collector.sinks.partition import KeyPartitioner
 from collector.supervise import failure, supervise
 
@@ -47,7 +52,26 @@ log = logging.getLogger(__name__)
 STOP_GRACE_SECONDS = 5.0
 """How long closing waits for records still inside the producer before giving up on them (they are in
 the runner's spool or will be re-sent: the runner only forgets records that were acknowledged)."""
+DIAGNOSIS_SECONDS = 10.0
+"""How long finding out why the producer could not start may take (one connection per bootstrap server)."""
 _TOO_LARGE = (MessageSizeTooLargeError, RecordListTooLargeError)
+REFUSED_FOR_GOOD: dict[type[BaseException], str] = {
+    MessageSizeTooLargeError: "message_too_large",
+    RecordListTooLargeError: "message_too_large",
+    InvalidTimestampError: "invalid_timestamp",
+}
+"""Broker answers that refuse a batch because of what is in it, not because of the connection, the topic or
+the cluster's state: retrying the same record cannot succeed. A batch of several records refused so is split
+(smaller batches, then one record each), and a record refused alone goes to the dead-letter folder, with this
+label as the reason. Every other error is treated as transient (retried, records kept): e.g. CORRUPT_MESSAGE
+(Kafka retries it too), NOT_ENOUGH_REPLICAS, authorisation, and INVALID_RECORD, which aiokafka cannot tell
+apart from other unknown errors."""
+REFUSAL_FIXES = {
+    "message_too_large": "to let such records through, raise the topic's max.message.bytes (or the brokers' "
+    "message.max.bytes)",
+    "invalid_timestamp": "the record's timestamp is outside the topic's message.timestamp.before.max.ms / "
+    "after.max.ms window (records kept a long time, e.g. in the spool); widen the window to let them through",
+}
 
 
 class _Throttle(logging.Filter):
@@ -133,9 +157,19 @@ class KafkaConnection:
                 failure("kafka-connect", exc, "could not start the Kafka producer")
             with contextlib.suppress(Exception):
                 await producer.stop()
-            message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc!r}"
+            try:
+                async with asyncio.timeout(DIAGNOSIS_SECONDS):
+                    cause = await connection_error(self.options.kwargs)
+            except TimeoutError:
+                cause = None
+            explanation = explain(cause, self.options.kwargs)
+            if explanation:
+                message = f"cannot connect to Kafka at bootstrap.servers={self.options.bootstrap}: {explanation}"
+            else:
+                message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc!r}"
             if message != self._last_error:
-                log.error("%s. Records are kept until it answers; check the address and the brokers.", message)
+                hint = "" if explanation else "; check the address and the brokers"
+                log.error("%s. Records are kept until it works%s.", message, hint)
                 self._last_error = message
             raise SinkError(message, retriable=True) from exc
         log.info("Connected to Kafka at %s.", self.options.bootstrap)
@@ -179,7 +213,13 @@ class KafkaSink:
         self._batch_bytes_cap: int | None = None
         """Set after the broker refused a batch as too large: build smaller batches from then on."""
         self._pending: Sequence[EncodedRecord] | None = None
+        """The batch being written; while the runner retries it, these remember how far it got:"""
         self._delivered: set[int] = set()
+        """indices acknowledged by the broker (a retry sends only the others),"""
+        self._refused: dict[int, BaseException] = {}
+        """indices refused for good, each alone in its batch (they go to the dead-letter folder),"""
+        self._alone: set[int] = set()
+        """indices whose batch was refused for a record in it: each is sent in a batch of its own."""
         self._problem = ""
         self._probe: asyncio.Task[None] | None = None
 
@@ -222,33 +262,54 @@ class KafkaSink:
 
     async def write_batch(self, records: Sequence[EncodedRecord]) -> None:
         if records is not self._pending:
-            self._pending, self._delivered = records, set()
+            self._pending, self._delivered, self._alone, self._refused = records, set(), set(), {}
         producer = await self.connection.producer()
         partition_count = await self._partitions(producer)
-        batches = self._build(producer, records, partition_count)
+        while True:
+            failures, split = await self._send_waves(producer, records, partition_count)
+            if not split or failures:
+                break  # else a batch was refused for a record in it: resend its records in smaller batches now
+        if failures:
+            raise self._failure(failures)
+        refused = self._refused
+        self._pending, self._delivered, self._alone, self._refused = None, set(), set(), {}
+        if self._problem:
+            log.info("Kafka sink '%s': writing to topic '%s' again.", self.name, self.topic)
+            self._problem = ""
+        if refused:
+            raise self._rejected(records, refused)
+
+    async def _send_waves(
+        self, producer: Any, records: Sequence[EncodedRecord], partitions: int
+    ) -> tuple[dict[int, tuple[BaseException, int]], bool]:
+        """Send what is not yet delivered or refused, wave by wave; the partitions that failed (retriable), and
+        whether a batch was refused for one of its records and must be split."""
+        batches = self._build(producer, records, partitions)
         failures: dict[int, tuple[BaseException, int]] = {}
+        split = False
         wave = 0
         while True:
             sending = [(p, queue[wave]) for p, queue in batches.items() if wave < len(queue) and p not in failures]
             if not sending:
-                break
+                return failures, split
             results = await asyncio.gather(
                 *(self._send(producer, builder, p) for p, (builder, _) in sending), return_exceptions=True
             )
             for (p, (builder, indices)), result in zip(sending, results, strict=True):
-                if isinstance(result, BaseException):
+                if not isinstance(result, BaseException):
+                    self._delivered.update(indices)
+                elif type(result) not in REFUSED_FOR_GOOD:
                     failures[p] = (result, len(indices))
+                elif len(indices) == 1:
+                    self._refused[indices[0]] = result  # that record alone: the partition goes on without it
+                else:
+                    split = True
                     if isinstance(result, _TOO_LARGE):
                         self._shrink(builder.size(), len(indices))
-                else:
-                    self._delivered.update(indices)
+                    else:
+                        self._alone.update(indices)
+                    batches[p] = batches[p][: wave + 1]  # the rest of this partition waits for the split batch
             wave += 1
-        if failures:
-            raise self._failure(failures)
-        self._pending, self._delivered = None, set()
-        if self._problem:
-            log.info("Kafka sink '%s': writing to topic '%s' again.", self.name, self.topic)
-            self._problem = ""
 
     async def _send(self, producer: Any, builder: Any, partition: int) -> Any:
         builder.close()  # complete: the runner already gathered the batch, so nothing lingers for more
@@ -259,17 +320,18 @@ class KafkaSink:
         """Record batches per partition, in order: ``{partition: [(builder, record indices), ...]}``."""
         batches: dict[int, list[Any]] = {}
         cap = self._batch_bytes_cap
-        delivered = self._delivered
+        delivered, refused, alone = self._delivered, self._refused, self._alone
         for index, record in enumerate(records):
-            if index in delivered:
+            if index in delivered or index in refused:
                 continue
             key = record.party_id.encode("utf-8")
             value = self._value(record.payload)
             queue = batches.setdefault(self._partition(key, partitions), [])
-            if queue:
+            if queue and index not in alone:
                 builder, indices = queue[-1]
                 full = cap is not None and builder.size() + len(key) + len(value) > cap
-                if not full and builder.append(timestamp=record.timestamp, key=key, value=value) is not None:
+                joins = not full and indices[-1] not in alone
+                if joins and builder.append(timestamp=record.timestamp, key=key, value=value) is not None:
                     indices.append(index)
                     continue
             builder = producer.create_batch()
@@ -278,26 +340,31 @@ class KafkaSink:
         return batches
 
     def _shrink(self, size: int, count: int) -> None:
-        if count > 1:
-            self._batch_bytes_cap = max(1, size // 2)
-            log.warning(
-                "Kafka sink '%s': the broker refused a batch of %d records (%d bytes) as too large; sending smaller "
-                "batches (at most %d bytes).", self.name, count, size, self._batch_bytes_cap,
-            )  # fmt: skip
+        self._batch_bytes_cap = max(1, size // 2)
+        log.warning(
+            "Kafka sink '%s': the broker refused a batch of %d records (%d bytes) as too large; sending smaller "
+            "batches (at most %d bytes).", self.name, count, size, self._batch_bytes_cap,
+        )  # fmt: skip
 
     def _failure(self, failures: dict[int, tuple[BaseException, int]]) -> SinkError:
-        partition, (error, count) = next(iter(failures.items()))
-        if isinstance(error, _TOO_LARGE):
-            if count > 1:
-                return SinkError(f"batch too large for topic '{self.topic}'; retrying smaller", retriable=True)
-            return self._fault(
-                f"the broker refuses a record for topic '{self.topic}' as too large ({error!r}); raise the topic's "
-                "max.message.bytes (or the broker's message.max.bytes, or the producer's max.request.size)"
-            )
+        partition, (error, _) = next(iter(failures.items()))
         return self._fault(
             f"could not deliver to topic '{self.topic}' ({len(failures)} partitions failing, e.g. {partition}): "
             f"{error!r}"
         )
+
+    def _rejected(self, records: Sequence[EncodedRecord], refused: dict[int, BaseException]) -> RecordsRejected:
+        """The records the broker refused for good, each alone in its batch, in their original order."""
+        indices = sorted(refused)
+        reasons = sorted({REFUSED_FOR_GOOD[type(refused[i])] for i in indices})
+        largest = max(len(records[i].payload) for i in indices)
+        fixes = "; ".join(REFUSAL_FIXES[reason] for reason in reasons)
+        message = (
+            f"the broker refuses {len(indices)} records for topic '{self.topic}' "
+            f"({', '.join(sorted({type(refused[i]).__name__ for i in indices}))}; largest value {largest} bytes): "
+            f"{fixes}"
+        )
+        return RecordsRejected([records[i] for i in indices], "+".join(reasons), message)
 
     async def heartbeat(self) -> None:
         """Nothing time-based: the producer keeps its own connections."""

@@ -8,7 +8,12 @@ silently ignored.
 
 TLS: Java reads JKS/PKCS12 key stores, Python reads PEM files. Point ``ssl.truststore.location`` (or give the
 PEM text in ``ssl.truststore.certificates``) and ``ssl.keystore.location`` (certificate and key in one PEM
-file) at PEM files and set the store types to ``PEM``, which the Java client also accepts.
+file) at PEM files and set the store types to ``PEM``, which the Java client also accepts. A JKS or PKCS12
+store (by its type, or by the file's content when the type is left to Java's default) is a start-up error
+that gives the ``keytool``/``openssl`` commands converting it (``CONVERSIONS``).
+
+SASL: ``sasl.jaas.config`` with ``PlainLoginModule`` or ``ScramLoginModule`` gives the username and password
+for ``sasl.mechanism`` PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, over SASL_PLAINTEXT or SASL_SSL.
 """
 
 from __future__ import annotations
@@ -160,7 +165,9 @@ TRANSLATED: dict[str, tuple[str, Callable[[str], Any]]] = {
 SSL_PROPERTIES = (
     "ssl.truststore.type", "ssl.truststore.location", "ssl.truststore.certificates", "ssl.keystore.type",
     "ssl.keystore.location", "ssl.key.password", "ssl.endpoint.identification.algorithm", "ssl.protocol",
+    "ssl.truststore.password", "ssl.keystore.password",
 )  # fmt: skip
+"""The store passwords are read only to say that PEM stores have none (a JKS store converted to PEM)."""
 SUPPORTED = (*TRANSLATED, "sasl.jaas.config", *SSL_PROPERTIES, *NO_EFFECT)
 
 
@@ -213,6 +220,38 @@ def _sasl(properties: Mapping[str, str], kwargs: dict[str, Any]) -> None:
     kwargs["sasl_plain_password"] = values["password"]
 
 
+CONVERSIONS = {
+    "truststore": "keytool -importkeystore -srckeystore truststore.jks -destkeystore truststore.p12 "
+    "-deststoretype PKCS12 && openssl pkcs12 -in truststore.p12 -nokeys -out truststore.pem",
+    "keystore": "keytool -importkeystore -srckeystore keystore.jks -destkeystore keystore.p12 -deststoretype PKCS12 "
+    "&& openssl pkcs12 -in keystore.p12 -nodes -out keystore.pem (certificate and unencrypted key; keep it private, "
+    "or encrypt the key and set ssl.key.password)",
+}
+"""How to turn a Java key store into the PEM file Python reads (a PKCS12 store: the openssl step alone)."""
+
+
+def _not_pem(store: str, detail: str) -> ValueError:
+    return ValueError(
+        f"{PREFIX}.ssl.{store}.{detail}; Python reads PEM files only. Convert the store, e.g. "
+        f"`{CONVERSIONS[store]}`, then set ssl.{store}.location to the PEM file and ssl.{store}.type = PEM "
+        "(the Java client reads that too)"
+    )
+
+
+def _check_pem_file(store: str, location: str | None) -> None:
+    """A JKS or PKCS12 store at a ``location`` whose type was left to Java's default gets the same advice."""
+    if location is None:
+        return
+    try:
+        with open(location, "rb") as handle:
+            start = handle.read(4096)
+    except OSError as exc:
+        raise ValueError(f"{PREFIX}.ssl.{store}.location: cannot read '{location}': {exc.strerror}") from exc
+    if b"-----BEGIN " not in start:
+        kind = "a JKS key store" if start.startswith(b"\xfe\xed\xfe\xed") else "not a PEM file (PKCS12 or DER?)"
+        raise _not_pem(store, f"location: '{location}' is {kind}")
+
+
 def _ssl(properties: Mapping[str, str], kwargs: dict[str, Any]) -> None:
     given = {name: properties[name] for name in SSL_PROPERTIES if name in properties}
     if not kwargs.get("security_protocol", "PLAINTEXT").endswith("SSL"):
@@ -222,9 +261,12 @@ def _ssl(properties: Mapping[str, str], kwargs: dict[str, Any]) -> None:
     for store in ("truststore", "keystore"):
         kind = given.get(f"ssl.{store}.type", "PEM").strip().upper()
         if kind != "PEM":
+            raise _not_pem(store, f"type: '{kind}' key stores cannot be read here")
+        _check_pem_file(store, given.get(f"ssl.{store}.location"))
+        if f"ssl.{store}.password" in given:
             raise ValueError(
-                f"{PREFIX}.ssl.{store}.type: '{kind}' key stores cannot be read here; convert the store to PEM "
-                f"and set ssl.{store}.type = PEM"
+                f"{PREFIX}.ssl.{store}.password: PEM stores have no store password; remove it (an encrypted private "
+                "key in the key store takes ssl.key.password)"
             )
     try:
         context = ssl.create_default_context(

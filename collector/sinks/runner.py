@@ -32,10 +32,11 @@ from dataclasses import dataclass
 
 from collector.config.settings import SupervisionSettings
 from collector.counters import LatencyHistogram
-from collector.errors import SinkError
+from collector.errors import RecordsRejected, SinkError
 from collector.events import EncodedRecord
 from collector.ratelimit import RateLimitedLog
 from collector.sinks.base import Sink
+from collector.sinks.deadletter import DeadLetters
 from collector.sinks.spool import Spool
 from collector.supervise import failure, supervise
 
@@ -85,9 +86,15 @@ class SinkRunner:
     """Feeds one sink from a bounded queue (and a disk spool behind it); ``offer`` is called for every record."""
 
     def __init__(
-        self, sink: Sink, capacity: int, spool: Spool | None = None, limits: SupervisionSettings | None = None
+        self,
+        sink: Sink,
+        capacity: int,
+        spool: Spool | None = None,
+        dead_letters: DeadLetters | None = None,
+        limits: SupervisionSettings | None = None,
     ) -> None:
         self.sink = sink
+        self.dead_letters = dead_letters
         self.name = sink.name
         self.capacity = capacity
         self.spool = spool
@@ -322,6 +329,9 @@ class SinkRunner:
     def _write_failed(self, exc: Exception, batch: list[EncodedRecord], *, hung: bool) -> bool:
         """Every exception a write raised, in one place: True when the batch is settled (lost, counted), False
         when it is kept and retried. A hang past ``write_timeout`` arrives here as ``TimeoutError``."""
+        if isinstance(exc, RecordsRejected):
+            self._dead_letter(exc, len(batch))
+            return True
         if isinstance(exc, SinkError):
             if not exc.retriable:
                 self.lost_errors += len(batch)
@@ -334,6 +344,19 @@ class SinkRunner:
         failure(self.task_label, exc, f"could not write a batch of {len(batch)} records (kept for a retry)")
         self._started_failing(repr(exc))
         return False
+
+    def _dead_letter(self, exc: RecordsRejected, batch_size: int) -> None:
+        """The sink wrote the batch except ``exc.records``, which it refuses for good: they go to the dead-letter
+        folder (``collector.sinks.deadletter``; it logs and counts) so that they never hold up the records behind."""
+        self.written += batch_size - len(exc.records)
+        self._failing = False
+        self._failing_since = None
+        if self.dead_letters is None:
+            self.lost_errors += len(exc.records)
+            log.error("Sink '%s': %d records refused for good and lost (no dead-letter folder): %s",
+                      self.name, len(exc.records), exc)  # fmt: skip
+        else:
+            self.dead_letters.store(exc)
 
     def _spill_queue(self) -> None:
         """While the sink fails, keep its records on disk rather than in memory, where a crash would lose them:

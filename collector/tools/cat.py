@@ -3,8 +3,9 @@
 The tool to reach for when asking "is the tracker working?": point it at the files the collector writes,
 ``.partial`` files still being written included, or at objects in a bucket.
 
-- Sources: local paths; ``s3://bucket/key``; ``s3://bucket/prefix/`` (ending in ``/``: every ``.avro``
-  object under the prefix, in key order). S3 access uses the same settings as the S3 sink: ``--endpoint``
+- Sources: local paths; a local folder (every ``.avro`` file in it, in name order: e.g. a sink's dead-letter
+  folder); ``s3://bucket/key``; ``s3://bucket/prefix/`` (ending in ``/``: every ``.avro`` object under the
+  prefix, in key order). S3 access uses the same settings as the S3 sink: ``--endpoint``
   and ``--region``, else ``AWS_ENDPOINT_URL`` and ``AWS_REGION``, and the standard AWS credentials.
 - Every file is read up to its last complete block, so a ``.partial`` file shows what has been synced so
   far. A file other than ``.partial`` with bytes after its last complete block gets a warning on stderr.
@@ -13,8 +14,11 @@ The tool to reach for when asking "is the tracker working?": point it at the fil
   ISO 8601; decimals as strings.
 - ``--schema FILE.avsc`` reads with that reader schema (Avro schema resolution: added fields take their
   defaults, removed fields are skipped, promotions apply).
-- ``--count`` prints the number of records (without decoding them); with several files, one
+- ``--count`` prints the number of records (without decoding them); with several files (or a folder), one
   ``<count> <file>`` line each, then ``<total> total``.
+
+- Dead-letter files (``collector.sinks.deadletter``) are read like any other; for each, a line on stderr says
+  which sink refused its records and why, so stdout stays pure JSON lines.
 
 Exit status 1 when any file could not be read (missing, not Avro, corrupt), after the others were printed.
 """
@@ -37,6 +41,7 @@ import orjson
 from obstore.exceptions import BaseError as ObjectStoreError
 
 from collector.avro.container import MAGIC, complete_prefix
+from collector.sinks.deadletter import META_DETAIL, META_REASON, META_SINK
 from collector.sinks.s3_store import describe_error, open_store, parse_s3_url
 
 
@@ -75,6 +80,13 @@ def sources(spec: str, options: S3Options) -> Iterator[tuple[str, bytes]]:
         yield from _s3_sources(spec, options)
         return
     try:
+        if Path(spec).is_dir():
+            files = sorted(path for path in Path(spec).iterdir() if path.name.endswith(".avro") and path.is_file())
+            if not files:
+                raise CatError(f"{spec}: no .avro files in this folder")
+            for path in files:
+                yield str(path), path.read_bytes()
+            return
         yield spec, Path(spec).read_bytes()
     except OSError as exc:
         raise CatError(f"{spec}: {exc.strerror or exc}") from exc
@@ -106,6 +118,17 @@ def json_line(record: object) -> bytes:
     return orjson.dumps(record, default=_json_default, option=orjson.OPT_APPEND_NEWLINE)
 
 
+def _note_dead_letters(name: str, content: bytes, err: IO[str]) -> None:
+    """For a dead-letter file, say on stderr which sink refused its records and why."""
+    try:
+        metadata = fastavro.reader(io.BytesIO(content)).metadata
+    except Exception:  # an unreadable header is reported when the records are read
+        return
+    if META_REASON in metadata:
+        print(f"{name}: dead letters of sink '{metadata.get(META_SINK, '?')}', refused for good "
+              f"({metadata[META_REASON]}): {metadata.get(META_DETAIL, '')}", file=err)  # fmt: skip
+
+
 def load_reader_schema(path: str) -> Any:
     try:
         return fastavro.parse_schema(orjson.loads(Path(path).read_bytes()))
@@ -135,6 +158,7 @@ def cat(
         try:
             for name, data in sources(spec, options):
                 content, records = intact(name, data, err)
+                _note_dead_letters(name, content, err)
                 if count:
                     counts.append((name, records))
                     continue
@@ -149,7 +173,7 @@ def cat(
             print(f"Error: {exc}", file=err)
             status = 1
     if count:
-        if len(counts) == 1 and len(specs) == 1 and not specs[0].endswith("/"):
+        if len(counts) == 1 and len(specs) == 1 and not specs[0].endswith("/") and not Path(specs[0]).is_dir():
             out.write(f"{counts[0][1]}\n".encode())
         else:
             for name, records in counts:

@@ -10,7 +10,7 @@ import yaml
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-import collector.metrics
+from collector import metrics as metrics_module
 from collector.app import Collector
 from collector.config import load
 from collector.metrics import CollectorMetrics, registry_for
@@ -55,9 +55,9 @@ def test_kubernetes_manifests_parse_and_probe_the_right_paths() -> None:
     assert "divolte-collector.conf" in documents[0]["data"]
 
 
-def test_every_exported_series_is_documented_in_the_metrics_module(tmp_path: Path) -> None:
-    documented = set(re.findall(r"\b([a-z_]+)(?=[{ ,(]|$)", collector.metrics.__doc__ or "", re.MULTILINE))
+def test_every_exported_series_is_listed_in_the_metrics_docstring(tmp_path: Path) -> None:
+    """``collector/metrics.py``'s docstring is the list operators read; a new series must be added there."""
+    documented = set(re.findall(r"\b([a-z][a-z0-9_]+)", metrics_module.__doc__ or ""))
     exported = {name.removeprefix("divolte_") for name in exported_series(tmp_path) if name.startswith("divolte_")}
-    assert exported, "nothing exported"
-    assert exported <= documented, sorted(exported - documented)
-    assert {"task_failures_total", "sink_failing_seconds"} <= exported
+    assert {"sink_records_dead_lettered_total", "task_failures_total", "sink_failing_seconds"} <= exported
+    assert exported <= documented, exported - documented

@@ -50,6 +50,7 @@ def test_metrics_series_and_counts(start_collector: StartCollector, tmp_path: Pa
         assert client.post("/csc-event").status_code == 405
         assert client.get("/divolte.js").status_code == 200
         assert client.get("/nowhere").status_code == 404
+        assert httpx.get(f"{collector.base_url}/csc-event?{'x' * 20000}").status_code == 414  # by the protocol
         text = client.get("/metrics").text
     missing = {name for name in SERIES if f"\n{name}" not in "\n" + text}
     assert not missing, missing
@@ -58,6 +59,8 @@ def test_metrics_series_and_counts(start_collector: StartCollector, tmp_path: Pa
     assert values[("divolte_http_requests_total", (("endpoint", "/csc-event"), ("status", "405")))] == 1
     assert values[("divolte_http_requests_total", (("endpoint", "/divolte.js"), ("status", "200")))] == 1
     assert values[("divolte_http_requests_total", (("endpoint", "other"), ("status", "404")))] == 1
+    assert values[("divolte_http_refused_total", (("reason", "url_too_long"),))] == 1
+    assert values[("divolte_http_refused_total", (("reason", "header_timeout"),))] == 0
     assert values[("divolte_events_accepted_total", ())] == 5
     assert values[("divolte_events_processed_total", ())] == 4
     assert values[("divolte_events_duplicate_total", ())] == 2  # the same event three times: two repeats

@@ -46,8 +46,8 @@ async def test_an_event_that_makes_processing_raise_is_dropped_alone(
     await app.collector.start()
     events = [(party, n) for n in range(3) for party in range(3)]
     assert await send(app, events) == (9, 9)
-    assert await until(lambda: processor.processed == 6, 10)
-    assert processor.dropped["processing_error"] == 3
+    assert await until(lambda: processor.statistics().processed == 6, 10)
+    assert processor.statistics().dropped["processing_error"] == 3
     assert TASK_FAILURES["processor"] - before == 3
     assert processor.running and app.collector.ready
     assert any("a bug that only party 1 triggers" in r.getMessage() for r in caplog.records)

@@ -36,12 +36,12 @@ from collector.mapping.groovy.parser import (
 )
 from collector.mapping.groovy.python_writer import PythonWriter, python_string
 from collector.mapping.groovy.vocabulary import (
-    DISCARD,
     FUNCTION_ARGS,
     KINDS,
     MAPPABLE_LITERALS,
     MAPPING_STATEMENTS,
     METHODS,
+    NO_DISCARD_IN_GROOVY,
     PARSE_TARGETS,
     PRODUCER_METHODS,
     TO_PARSE,
@@ -311,7 +311,7 @@ class Translator:
             producer = self.expect(node, "not", args[0], "producer")
             return Value(self.dsl_call(node, not_, producer), f"not_({args[0].py})")
         if name == "discard":
-            raise self.error(node, DISCARD)
+            raise self.error(node, NO_DISCARD_IN_GROOVY)
         known = name in self.functions or name in MAPPING_STATEMENTS or name in ("map", "when")
         if known and not scope.in_mapping:
             raise self.error(node, f"{name}() is only available inside mapping {{ … }}")
@@ -414,7 +414,7 @@ class Translator:
         if isinstance(obj, Producer):
             return self.producer_method(node, target, args)
         if name == "discard":
-            raise self.error(node, DISCARD)
+            raise self.error(node, NO_DISCARD_IN_GROOVY)
         expected = {dsl.PendingMap: "onto 'field'", dsl.When: "apply { … }, stop() or exit()", Match: "against "
                     "<value>", Parse: "to <type>"}  # fmt: skip
         for unfinished, usage in expected.items():

@@ -75,7 +75,7 @@ FUNCTION_ARGS: dict[str, tuple[tuple[str, ...], ...]] = {
 """The value functions that take arguments; the others take none."""
 KINDS = {"str": "a string", "int": "an Integer", "producer": "a value such as location()", "value": "a value or a "
          "literal", "int|str": "a group number or name", "str|producer": "a value or a string"}  # fmt: skip
-DISCARD = (
+NO_DISCARD_IN_GROOVY = (
     "discard() exists in Python mappings only (not in Divolte's DSL): convert this file with "
     "`divolte-collector convert-mapping` to use it"
 )

@@ -29,8 +29,10 @@ from confluent_kafka.admin import AdminClient, AlterConfigOpType, ConfigEntry, C
 
 from collector.protocol.base36 import to_base36
 from collector.protocol.checksum import canonical_string
+from tests.integration.conftest import RunningCollector
 from tests.paths import SHARED
 from tests.servers.kafka.broker import JARS, KafkaBroker, KafkaUnavailable, fetch
+from tests.servers.kafka.secured import Certificates, secured_broker
 
 DIVOLTE_SCHEMA = avro.schema.parse((SHARED / "DefaultEventRecord.avsc").read_text())
 JAVA_REFERENCE = Path(__file__).resolve().parents[2] / "servers" / "kafka" / "Murmur2Reference.java"
@@ -78,11 +80,19 @@ class Broker:
         for future in admin.incremental_alter_configs([resource]).values():
             future.result(30)
 
-    def consume(self, topic: str, expected: int, timeout: float = 60.0, settle: float = 1.0) -> list[Consumed]:
-        """Every record in ``topic`` from the beginning: waits for ``expected``, then ``settle`` s for extras."""
+    def consume(
+        self,
+        topic: str,
+        expected: int,
+        timeout: float = 60.0,
+        settle: float = 1.0,
+        client: dict[str, str] | None = None,
+    ) -> list[Consumed]:
+        """Every record in ``topic`` from the beginning: waits for ``expected``, then ``settle`` s for extras.
+        ``client``: more librdkafka settings (another listener's address and its security settings)."""
         consumer = Consumer({
             "bootstrap.servers": self.bootstrap, "group.id": f"g-{uuid.uuid4().hex}", "enable.auto.commit": False,
-            "auto.offset.reset": "earliest",
+            "auto.offset.reset": "earliest", **(client or {}),
         })  # fmt: skip
         try:
             metadata = consumer.list_topics(topic, timeout=30)
@@ -129,6 +139,28 @@ def kafka() -> Iterator[Broker]:
             broker.stop()
 
 
+@dataclass
+class SecuredKafka:
+    broker: Broker
+    certificates: Certificates
+
+    def address(self, listener: str) -> str:
+        return self.broker.broker.address(listener)
+
+
+@pytest.fixture(scope="session")
+def secured_kafka() -> Iterator[SecuredKafka]:
+    """One broker with SASL_PLAINTEXT, SASL_SSL and mutual-TLS listeners (``tests/servers/kafka/secured.py``)."""
+    _available()
+    with tempfile.TemporaryDirectory(prefix="kafka-secured-") as folder:
+        broker, certificates = secured_broker(Path(folder))
+        broker.start()
+        try:
+            yield SecuredKafka(Broker(broker), certificates)
+        finally:
+            broker.stop()
+
+
 @pytest.fixture
 def kafka_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
     """Brokers of a test's own, for tests that stop, kill or reconfigure them."""
@@ -145,6 +177,14 @@ def kafka_factory(tmp_path: Path) -> Iterator[Callable[..., Broker]]:
     yield start
     for broker in started:
         broker.kill()
+
+
+def wait_for_log(collector: RunningCollector, text: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while text not in collector.log():
+        assert collector.process.poll() is None, f"collector died:\n{collector.log()}"
+        assert time.monotonic() < deadline, f"no log line with {text!r}:\n{collector.log()}"
+        time.sleep(0.1)
 
 
 def decode(value: bytes) -> dict[str, object]:

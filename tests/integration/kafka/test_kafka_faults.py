@@ -91,18 +91,6 @@ def test_missing_topic(kafka: Broker, start_collector: StartCollector, tmp_path:
     assert collector.stop() == 0
 
 
-def test_message_too_large(kafka: Broker, start_collector: StartCollector, tmp_path: Path) -> None:
-    topic = kafka.create_topic(partitions=1, **{"max.message.bytes": "300"})
-    collector = start_collector(kafka_config(kafka.bootstrap, topic, tmp_path / "spool"))
-    sent = events(5, 0, 4)
-    send_events(collector.base_url, sent)
-    wait_for_log(collector, "as too large")
-    assert "raise the topic's max.message.bytes" in collector.log()
-    kafka.alter_topic(topic, **{"max.message.bytes": "1048588"})
-    check_delivery(kafka.consume(topic, len(sent)), sent, "message too large")
-    assert collector.stop() == 0
-
-
 def test_wrong_bootstrap_servers_then_a_restart_replays_the_spool(
     kafka: Broker, start_collector: StartCollector, tmp_path: Path
 ) -> None:

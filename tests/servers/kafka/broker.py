@@ -8,11 +8,16 @@ and does nothing. ``KafkaBroker`` formats a fresh log directory (``StorageTool f
 starts ``kafka.Kafka`` as one broker+controller with ``auto.create.topics.enable=false`` and a bounded
 heap, waits until it says it started, and stops it by its PID. Only the standard library is used here, so
 ``.ci/run`` can fetch before any virtual environment exists.
+
+More listeners (``listeners={"SASL_PLAINTEXT": "SASL_PLAINTEXT", ...}``, each on a port of its own in ``ports``)
+and SCRAM users created by the storage format (``scram_users``) let one broker serve secured clients beside the
+PLAINTEXT listener that admin clients and the broker itself use; ``tests/servers/kafka/secured.py`` sets one up.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import os
 import re
 import shutil
@@ -22,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -76,14 +82,32 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def random_cluster_id() -> str:
+    """What ``kafka-storage random-uuid`` prints (16 random bytes, URL-safe base64 without padding, never starting
+    with ``-``), made here rather than in a JVM of its own: a second less for every broker a test starts."""
+    while True:
+        text = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not text.startswith("-"):
+            return text
+
+
 class KafkaBroker:
     """One KRaft broker+controller in ``workdir``; ``start``/``stop``/``kill`` keep its ports and data."""
 
-    def __init__(self, workdir: Path, *, port: int | None = None, extra: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, workdir: Path, *, port: int | None = None, extra: dict[str, str] | None = None,
+        listeners: dict[str, str] | None = None, scram_users: list[str] | None = None,
+    ) -> None:  # fmt: skip
+        """``listeners``: more listeners, name → security protocol; ``scram_users``: ``--add-scram`` values of the
+        storage format, e.g. ``SCRAM-SHA-512=[name=alice,password=alice-secret]``."""
         self.jars = fetch()
         self.workdir = workdir
         self.port = port or free_port()
         self.controller_port = free_port()
+        self.ports = {name: free_port() for name in listeners or {}}
+        self.scram_users = scram_users or []
+        more = "".join(f",{name}://127.0.0.1:{port}" for name, port in self.ports.items())
+        protocols = "".join(f",{name}:{protocol}" for name, protocol in (listeners or {}).items())
         self.log_path = workdir / "server.log"
         self.data = workdir / "data"
         self.process: subprocess.Popen[bytes] | None = None
@@ -91,10 +115,10 @@ class KafkaBroker:
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{self.controller_port}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+            "listeners": f"PLAINTEXT://127.0.0.1:{self.port}{more},CONTROLLER://127.0.0.1:{self.controller_port}",
+            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{self.port}{more}",
             "controller.listener.names": "CONTROLLER",
-            "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+            "listener.security.protocol.map": f"CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT{protocols}",
             "inter.broker.listener.name": "PLAINTEXT",
             "log.dirs": str(self.data),
             "num.partitions": "1",
@@ -122,16 +146,19 @@ class KafkaBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
+    def address(self, listener: str) -> str:
+        """``host:port`` of one of the extra listeners."""
+        return f"127.0.0.1:{self.ports[listener]}"
+
     def _java(self, main: str, *args: str, heap: str = HEAP) -> list[str]:
         return ["java", heap, "-XX:+UseSerialGC", f"-Dlog4j2.configurationFile={self.log4j}",
                 "-cp", f"{self.jars}/*", main, *args]  # fmt: skip
 
     def _format(self) -> None:
-        cluster_id = subprocess.run(
-            self._java("kafka.tools.StorageTool", "random-uuid", heap="-Xmx128m"),
-            capture_output=True, text=True, check=True,
-        ).stdout.strip().splitlines()[-1]  # fmt: skip
+        cluster_id = random_cluster_id()
         format_storage = ["format", "--standalone", "--ignore-formatted", "-t", cluster_id, "-c", str(self.config)]
+        for user in self.scram_users:
+            format_storage += ["--add-scram", user]
         subprocess.run(
             self._java("kafka.tools.StorageTool", *format_storage, heap="-Xmx128m"),
             capture_output=True, text=True, check=True,

@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
+from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import load_schema
 from collector.enrich.useragent import UserAgentParser
 from collector.errors import MappingError
 from collector.events import CapturedRequest, DivolteEvent
+from collector.mapping.base import DISCARD
 from collector.mapping.compile import CompiledMapping, load_mapping
 from collector.mapping.vocabulary import Environment
 from collector.protocol.browser_event import parse_browser_event
@@ -324,6 +326,24 @@ def test_stop_exit_section_and_discard(tmp_path: Path) -> None:
     assert run(tmp_path, "map_('a').onto('client')\nexit()\nmap_('b').onto('session')") == {"client": "a"}
     compiled = mapping(tmp_path, "map_('a').onto('client')\nwhen(eventType().equalTo('pageView')).discard()")
     assert compiled.map(event()) is None
+
+
+def test_map_encoded_is_the_mapped_record_encoded_or_discard(tmp_path: Path) -> None:
+    """What the pipeline runs per event (``RecordMapping.map_encoded``) agrees with ``map``."""
+    compiled = mapping(
+        tmp_path,
+        """
+        map_(firstInSession()).onto('sessionStart')
+        map_(timestamp()).onto('ts')
+        map_(remoteHost()).onto('remoteHost')
+        map_(location()).onto('location')
+        """,
+    )
+    record = compiled.map(event(location="https://example.com/"))
+    assert record is not None
+    assert compiled.map_encoded(event(location="https://example.com/")) == RecordEncoder(SCHEMA).encode(record)
+    compiled = mapping(tmp_path, "map_('a').onto('client')\nwhen(eventType().equalTo('pageView')).discard()")
+    assert compiled.map_encoded(event()) is DISCARD
 
 
 def test_boolean_logic(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from collector.errors import SinkError
 from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
 from collector.mapping.default import DefaultMapping
 from collector.pipeline.intake import Intake
-from collector.pipeline.process import Processor
+from collector.pipeline.process import Processor, ProcessorSettings
 from collector.pipeline.topology import MappingRoute, Topology
 from collector.sinks.runner import SinkRunner
 
@@ -102,6 +102,7 @@ class ExplodingMapping:
     def __init__(self) -> None:
         self.inner = DefaultMapping(UserAgentParser(10))
         self.schema = self.inner.schema
+        self.encoder = RecordEncoder(default_schema())
 
     def map(self, event: DivolteEvent) -> dict[str, Any] | None:
         if event.event_type == "boom":
@@ -110,17 +111,22 @@ class ExplodingMapping:
             return None
         return self.inner.map(event)
 
+    def map_encoded(self, event: DivolteEvent) -> bytes | None:
+        record = self.map(event)
+        return None if record is None else self.encoder.encode(record)
+
 
 def make_processor(mapping: Any, sink: MemorySink, capacity: int = 100) -> tuple[Processor, SinkRunner]:
     runner = SinkRunner(sink, capacity=capacity)
-    route = MappingRoute("m", mapping, RecordEncoder(default_schema()), (runner,), False, False)
+    route = MappingRoute("m", mapping, (runner,), False, False)
     settings = Settings(
         GlobalSettings(mapper=MapperSettings(duplicate_memory_size=100)),
         {"browser": BrowserSourceSettings(name="browser")},
         {},
         {},
     )
-    return Processor(Intake(capacity), Topology({"browser": (route,)}, {"memory": runner}), settings), runner
+    topology = Topology({"browser": (route,)}, {"memory": runner})
+    return Processor(Intake(capacity), topology, ProcessorSettings.of(settings)), runner
 
 
 @pytest.mark.parametrize("bad_position", [0, 2, 4])
@@ -130,7 +136,7 @@ async def test_a_mapping_that_throws_loses_only_that_event(bad_position: int) ->
     types = ["pageView"] * 5
     types[bad_position] = "boom"
     processor.process_batch([request(i, t) for i, t in enumerate(types)])
-    assert processor.mapping_errors["m"] == 1
+    assert processor.statistics().mapping_errors["m"] == 1
     assert runner.statistics().queued == 4
 
 
@@ -139,9 +145,10 @@ async def test_discard_and_incomplete_events_are_counted() -> None:
     processor, runner = make_processor(ExplodingMapping(), sink)
     broken = CapturedRequest("browser", b"p=nonsense", (), "127.0.0.1", 1)
     processor.process_batch([request(1, "skip"), broken, request(2), request(2)])
-    assert processor.discarded["m"] == 1
-    assert processor.dropped["invalid_party_id"] == 1
-    assert processor.duplicates == 1
+    stats = processor.statistics()
+    assert stats.discarded["m"] == 1
+    assert stats.dropped["invalid_party_id"] == 1
+    assert stats.duplicates == 1
     assert runner.statistics().queued == 2
 
 

@@ -4,21 +4,25 @@ for every request it does not handle (other paths and methods, HTTP/1.0, close, 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 import uvicorn
+from uvicorn.protocols.http import httptools_impl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from collector.app import FrontDoor, build_app
 from collector.config import load
+from collector.config.settings import ServerSettings
+from collector.counters import RefusalCounts
 from collector.events import CapturedRequest
-from collector.server.fast_path import PixelFastPath, with_pixel_fast_path
-from collector.server.protocol import protocol_class
+from collector.server.fast_path import PixelFastPath
+from collector.server.protocol import CollectorHttpProtocol, GuardedHttpToolsProtocol, http_protocol
 from collector.sources.browser import PixelEndpoint
 
 SENTINEL = b'"6b3edc43-20ec-4078-bc47-e965dd76b88a"'
@@ -86,15 +90,25 @@ class Server:
         return re.sub(rb"date: [^\r]+", b"date: <now>", data)
 
 
-async def start(tmp_path: Path, fast: bool) -> Server:
+def protocol(fast: bool) -> Callable[[ServerSettings, RefusalCounts], type[asyncio.Protocol]]:
+    """The collector's protocol with its pixel fast path, or the same limits without it (every request
+    through ASGI), as ``http_protocol`` binds them."""
+    cls = CollectorHttpProtocol if fast else GuardedHttpToolsProtocol
+    return lambda limits, refusals: cast(Any, functools.partial(cls, limits=limits, refusals=refusals))
+
+
+async def start(
+    tmp_path: Path, fast: bool, http: Callable[[ServerSettings, RefusalCounts], type[asyncio.Protocol]] | None = None
+) -> Server:
+    """The app under uvicorn, served with ``http`` (by default the protocol ``fast`` says)."""
     (tmp_path / "files").mkdir(parents=True)
     path = tmp_path / "collector.conf"
     path.write_text(CONFIG.format(dir=tmp_path / "files"))
     settings = load(path)
     app = build_app(settings)
-    guarded = protocol_class(settings.global_.server)
+    choose = http or protocol(fast)
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, http=with_pixel_fast_path(guarded) if fast else guarded,
+        app, host="127.0.0.1", port=0, http=choose(settings.global_.server, app.collector.refusals),
         lifespan="off", server_header=False, proxy_headers=False, log_config=None, access_log=False,
     )  # fmt: skip
     server = uvicorn.Server(config)
@@ -161,7 +175,68 @@ async def test_plain_event_gets_never_reach_the_asgi_app(
 
 
 def test_sits_between_the_guarded_protocol_and_uvicorns() -> None:
-    guarded = protocol_class(load(None).global_.server)
-    mro = with_pixel_fast_path(guarded).__mro__
-    assert mro.index(guarded) < mro.index(PixelFastPath) < mro.index(HttpToolsProtocol)
-    assert with_pixel_fast_path(HttpToolsProtocol) is PixelFastPath
+    mro = CollectorHttpProtocol.__mro__
+    assert mro.index(GuardedHttpToolsProtocol) < mro.index(PixelFastPath) < mro.index(HttpToolsProtocol)
+    served = http_protocol(load(None).global_.server, RefusalCounts())
+    assert isinstance(served, functools.partial) and served.func is CollectorHttpProtocol
+
+
+def _rename_status_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(httptools_impl, "STATUS_LINE")
+
+
+def _rename_pipeline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An ``__init__`` that no longer assigns ``self.pipeline`` (the queue of pipelined requests)."""
+    original = HttpToolsProtocol.__init__
+
+    def init(self: HttpToolsProtocol, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.requests_in_line = self.pipeline
+        del self.pipeline
+
+    monkeypatch.setattr(HttpToolsProtocol, "__init__", init)
+
+
+@pytest.mark.parametrize(
+    ("rename", "missing"),
+    [(_rename_status_line, "httptools_impl.STATUS_LINE"), (_rename_pipeline, "HttpToolsProtocol.pipeline")],
+)
+async def test_a_uvicorn_without_what_the_fast_path_needs_answers_through_asgi_with_one_warning(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    rename: Callable[[pytest.MonkeyPatch], None],
+    missing: str,
+) -> None:
+    without_access_log(monkeypatch)
+    chosen: list[Any] = []
+
+    def at_start_up(limits: ServerSettings, refusals: RefusalCounts) -> type[asyncio.Protocol]:
+        with monkeypatch.context() as patch:  # a uvicorn that renamed it, at start-up
+            rename(patch)
+            chosen.append(http_protocol(limits, refusals))
+        return cast("type[asyncio.Protocol]", chosen[0])
+
+    calls: list[str] = []
+    original: Callable[..., Any] = PixelEndpoint.__call__
+
+    async def counting(self: PixelEndpoint, scope: Any, receive: Any, send: Any) -> None:
+        calls.append(scope["path"])
+        await original(self, scope, receive, send)
+
+    monkeypatch.setattr(PixelEndpoint, "__call__", counting)
+    with caplog.at_level(logging.WARNING, logger="collector.server.protocol"):
+        fallback = await start(tmp_path / "fallback", fast=True, http=at_start_up)
+    plain = await start(tmp_path / "plain", fast=False)
+    try:
+        warnings = [r.getMessage() for r in caplog.records if r.name == "collector.server.protocol"]
+        assert len(warnings) == 1 and missing in warnings[0] and "ASGI" in warnings[0]
+        assert chosen[0].func is GuardedHttpToolsProtocol
+        answer = await fallback.exchange(CASES["event"])
+        assert answer.startswith(b"HTTP/1.1 200 OK\r\n") and answer == await plain.exchange(CASES["event"])
+        assert calls == ["/csc-event", "/csc-event"]  # both through the ASGI endpoint
+        assert comparable(fallback.captured()) == comparable(plain.captured())
+    finally:
+        for s in (fallback, plain):
+            s.server.should_exit = True
+            await s.task

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaTimeoutError, MessageSizeTooLargeError
+from aiokafka.errors import InvalidTimestampError, KafkaTimeoutError, MessageSizeTooLargeError
 
-from collector.errors import SinkError
+from collector.errors import RecordsRejected, SinkError
 from collector.events import EncodedRecord
 from collector.sinks.kafka import KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
@@ -153,24 +153,60 @@ async def test_a_retry_sends_only_what_was_not_delivered_and_nothing_overtakes()
     assert first_try == timestamps[: len(first_try)]
 
 
-async def test_a_batch_too_large_is_split_then_a_single_record_too_large_is_reported() -> None:
+async def test_a_batch_too_large_is_split_and_only_the_record_too_large_alone_is_rejected() -> None:
     producer = Producer(partitions=1, cap=10_000)
     records = [EncodedRecord("0:a:p", i, b"v" * (50 if i != 7 else 500)) for i in range(20)]
     producer.fail = lambda p, b: MessageSizeTooLargeError() if b.size() > 400 else None
     sink = sink_with(producer)
-    messages = []
-    for _ in range(12):
-        try:
-            await sink.write_batch(records)
-            break
-        except SinkError as exc:
-            assert exc.retriable
-            messages.append(str(exc))
-    assert any("max.message.bytes" in m for m in messages), messages
-    assert [t for t, _, _ in delivered(producer)] == list(range(7)), "records before the too-large one got through"
-    producer.fail = lambda p, b: None  # the topic's limit was raised
-    await sink.write_batch(records)
-    assert [t for t, _, _ in delivered(producer)] == list(range(20))
+    with pytest.raises(RecordsRejected) as raised:
+        await sink.write_batch(records)  # one call: split at once, no retry by the runner needed
+    assert raised.value.records == [records[7]] and not raised.value.retriable
+    assert raised.value.reason == "message_too_large"
+    assert "raise the topic's max.message.bytes" in str(raised.value) and "largest value 500 bytes" in str(raised.value)
+    assert [t for t, _, _ in delivered(producer)] == [i for i in range(20) if i != 7], "the rest, in order, once"
+    more = [EncodedRecord("0:a:p", i, b"v" * 50) for i in range(20, 25)]
+    await sink.write_batch(more)  # the next batch is not held up
+    assert [t for t, _, _ in delivered(producer)][-5:] == list(range(20, 25))
+
+
+async def test_a_record_with_a_refused_timestamp_is_isolated_and_rejected_in_every_partition() -> None:
+    producer = Producer(partitions=3)
+    records = [EncodedRecord(f"0:a:party{i % 6}", i, b"v" * 20) for i in range(60)]
+    bad = {13, 44}
+    producer.fail = lambda p, b: InvalidTimestampError() if any(t in bad for t, _, _ in b.records) else None
+    sink = sink_with(producer)
+    with pytest.raises(RecordsRejected) as raised:
+        await sink.write_batch(records)
+    assert [r.timestamp for r in raised.value.records] == sorted(bad)
+    assert raised.value.reason == "invalid_timestamp" and "message.timestamp" in str(raised.value)
+    for partition in range(3):
+        got = [t for p, batch in producer.sent if p == partition for t, _, _ in batch]
+        assert got == sorted(got), "order kept within each partition"
+    assert sorted(t for t, _, _ in delivered(producer)) == sorted(set(range(60)) - bad), "each record once"
+
+
+async def test_a_transient_failure_elsewhere_is_retried_and_the_refused_record_is_remembered() -> None:
+    producer = Producer(partitions=2)
+    records = [EncodedRecord(f"0:a:party{i % 4}", i, b"v" * (20 if i != 5 else 900)) for i in range(16)]
+    partition_of_5 = KeyPartitioner()(records[5].party_id.encode(), 2)
+    other = 1 - partition_of_5
+    calls = {"other": 0}
+
+    def fail(partition: int, builder: Builder) -> BaseException | None:
+        if partition == other:
+            calls["other"] += 1
+            return KafkaTimeoutError() if calls["other"] == 1 else None
+        return MessageSizeTooLargeError() if builder.size() > 400 else None
+
+    producer.fail = fail
+    sink = sink_with(producer)
+    with pytest.raises(SinkError) as first:
+        await sink.write_batch(records)
+    assert first.value.retriable and not isinstance(first.value, RecordsRejected)
+    with pytest.raises(RecordsRejected) as second:
+        await sink.write_batch(records)  # the runner retries the same batch
+    assert second.value.records == [records[5]]
+    assert sorted(t for t, _, _ in delivered(producer)) == [i for i in range(16) if i != 5], "each record once"
 
 
 async def test_unreachable_kafka_is_a_retriable_error() -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, pkcs12
+from cryptography.x509.oid import NameOID
 
 from collector.app import Collector
 from collector.config import load
@@ -57,8 +63,15 @@ def test_unknown_and_bad_properties_are_all_named() -> None:
 
 
 def test_tls_needs_pem_and_an_ssl_protocol() -> None:
-    with pytest.raises(ConfigError, match="convert the store to PEM"):
+    with pytest.raises(ConfigError, match=r"truststore\.type: 'JKS' key stores cannot be read here") as raised:
         producer_options({"security.protocol": "SSL", "ssl.truststore.type": "JKS"})
+    assert "keytool -importkeystore -srckeystore truststore.jks" in str(raised.value)
+    assert "openssl pkcs12 -in truststore.p12 -nokeys -out truststore.pem" in str(raised.value)
+    with pytest.raises(ConfigError, match=r"keystore\.type: 'PKCS12' key stores cannot be read here") as raised:
+        producer_options({"security.protocol": "SASL_SSL", "ssl.keystore.type": "PKCS12"})
+    assert "openssl pkcs12 -in keystore.p12 -nodes -out keystore.pem" in str(raised.value)
+    with pytest.raises(ConfigError, match="PEM stores have no store password; remove it"):
+        producer_options({"security.protocol": "SSL", "ssl.truststore.password": "changeit"})
     with pytest.raises(ConfigError, match=r"security\.protocol is not SSL"):
         producer_options({"ssl.truststore.location": "/x.pem"})
     options = producer_options({"security.protocol": "SSL", "ssl.endpoint.identification.algorithm": ""})
@@ -128,3 +141,46 @@ def test_spool_settings_are_checked(tmp_path: Path) -> None:
         )
     )
     assert Collector(settings).topology.sinks["k"].spool is None
+
+
+def test_dead_letter_folders_default_to_the_spool_and_can_be_moved(tmp_path: Path) -> None:
+    sinks = """
+        divolte.sinks { k.type = kafka, other.type = kafka }
+        divolte.mappings.m { sources = [browser], sinks = [k, other] }
+    """
+    settings = load(_config(tmp_path, f'divolte.global.kafka {{ enabled = true, spool_dir = "{tmp_path}/s" }}' + sinks))
+    runner = Collector(settings).topology.sinks["k"]
+    assert runner.dead_letters is not None and runner.dead_letters.directory == tmp_path / "s" / "k" / "dead-letter"
+    assert runner.dead_letters.max_bytes == 1024**3
+    assert runner.dead_letters.statistics().stored == {"invalid_timestamp": 0, "message_too_large": 0}
+    moved = (
+        f'divolte.global.kafka {{ enabled = true, dead_letter_dir = "{tmp_path}/dl", dead_letter_max_bytes = 5000 }}'
+    )
+    runners = Collector(load(_config(tmp_path, moved + sinks))).topology.sinks
+    assert [(r.dead_letters.directory, r.dead_letters.max_bytes) for r in runners.values() if r.dead_letters] == [
+        (tmp_path / "dl" / "k", 5000), (tmp_path / "dl" / "other", 5000)
+    ]  # fmt: skip
+    with pytest.raises(ConfigError, match="dead_letter_max_bytes: must be between 0 and"):
+        load(_config(tmp_path, "divolte.global.kafka.dead_letter_max_bytes = -1"))
+
+
+def test_a_store_that_is_not_pem_is_refused_with_the_command_that_converts_it(tmp_path: Path) -> None:
+    """A PKCS12 trust store (Java's default type since Java 9), with the type left out as Java users do."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ca")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(1).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    store = tmp_path / "truststore.p12"
+    store.write_bytes(pkcs12.serialize_key_and_certificates(b"ca", None, None, [certificate], NoEncryption()))
+    with pytest.raises(ConfigError) as raised:
+        producer_options({"security.protocol": "SSL", "ssl.truststore.location": str(store)})
+    assert f"ssl.truststore.location: '{store}' is not a PEM file" in str(raised.value)
+    assert "openssl pkcs12 -in truststore.p12 -nokeys -out truststore.pem" in str(raised.value)
+    pem = tmp_path / "truststore.pem"
+    pem.write_bytes(certificate.public_bytes(Encoding.PEM))  # what the command makes
+    options = producer_options({"security.protocol": "SSL", "ssl.truststore.location": str(pem)})
+    assert options.kwargs["ssl_context"].get_ca_certs()[0]["subject"] == ((("commonName", "ca"),),)

@@ -113,11 +113,15 @@ def test_cli_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     result = subprocess.run([sys.executable, "-m", "collector.cli", "cat", "--count", str(path)],
                             capture_output=True, cwd=REPO, timeout=60, check=False)  # fmt: skip
     assert (result.returncode, result.stdout) == (0, b"3\n"), result.stderr
-    result = subprocess.run([sys.executable, "-m", "collector.cli", "cat", str(path), str(tmp_path)],
+    (tmp_path / "empty").mkdir()
+    result = subprocess.run([sys.executable, "-m", "collector.cli", "cat", str(path), str(tmp_path / "empty")],
                             capture_output=True, cwd=REPO, timeout=60, check=False)  # fmt: skip
     assert result.returncode == 1
     assert len(result.stdout.splitlines()) == 3
-    assert b"Is a directory" in result.stderr
+    assert b"empty: no .avro files in this folder" in result.stderr
+    result = subprocess.run([sys.executable, "-m", "collector.cli", "cat", "--count", str(tmp_path)],
+                            capture_output=True, cwd=REPO, timeout=60, check=False)  # fmt: skip
+    assert (result.returncode, result.stdout) == (0, f"3 {path}\n3 total\n".encode()), result.stderr
     with pytest.raises(SystemExit):
         main(["cat"])  # at least one file
     assert "FILE" in capsys.readouterr().err
