@@ -118,6 +118,7 @@ class KafkaConnection:
         self.stop_grace = min(STOP_GRACE_SECONDS, write_timeout)
         self._producer: Any = None
         self._lock: asyncio.Lock | None = None
+        self._connecting: asyncio.Future[Any] | None = None
         self._users = 0
         self._last_error = ""
         throttle_aiokafka_logs()
@@ -136,7 +137,18 @@ class KafkaConnection:
                 await self._producer.stop()
                 self._producer = None
             if self._producer is None:
-                self._producer = await self._connect()
+                # Connecting runs in a task of its own that no caller's timeout can cancel: aiokafka leaks the
+                # connection it is opening when start() is cancelled. A caller that gives up leaves it running;
+                # the next caller (or release) takes its outcome.
+                if self._connecting is None:
+                    self._connecting = asyncio.ensure_future(self._connect())
+                    self._connecting.add_done_callback(_retrieved)
+                connecting = self._connecting
+                try:
+                    self._producer = await asyncio.shield(connecting)
+                finally:
+                    if connecting.done():
+                        self._connecting = None
         return self._producer
 
     @staticmethod
@@ -148,7 +160,7 @@ class KafkaConnection:
         producer = AIOKafkaProducer(**self.options.kwargs)
         try:
             await producer.start()
-        except asyncio.CancelledError:  # the caller gave up (a write timeout, shutdown): release what started
+        except asyncio.CancelledError:  # only release() cancels a connect: shutting down
             with contextlib.suppress(Exception):
                 await asyncio.shield(producer.stop())
             raise
@@ -182,7 +194,16 @@ class KafkaConnection:
     async def release(self, sink: str) -> None:
         """The last sink to close stops the producer, waiting a little (``stop_grace``) for records in flight."""
         self._users -= 1
-        if self._users > 0 or self._producer is None:
+        if self._users > 0:
+            return
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and self._producer is None:  # a connect nobody waits for any more
+            if not connecting.done():
+                connecting.cancel()
+            await asyncio.wait({connecting})
+            if not connecting.cancelled() and connecting.exception() is None:
+                self._producer = connecting.result()
+        if self._producer is None:
             return
         producer, self._producer = self._producer, None
         for attempt in (1, 2, 3):  # a passing fault gets more tries, so the producer's connections are released
@@ -199,6 +220,12 @@ class KafkaConnection:
                 return
             except Exception as exc:  # records not acknowledged are in the runner's spool already
                 failure(f"kafka-producer:{sink}", exc, f"could not stop the Kafka producer (attempt {attempt} of 3)")
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A connect's failure is logged by ``_connect``; mark it seen so asyncio does not report it again."""
+    if not future.cancelled():
+        future.exception()
 
 
 class KafkaSink:
