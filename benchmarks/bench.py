@@ -5,6 +5,9 @@
     python -m benchmarks.bench --soak 5   # also 5 minutes at half the maximum rate: RSS at start and end
     python -m benchmarks.bench --kafka 127.0.0.1:9092   # also the collector → Kafka (`make kafka` runs a broker)
     python -m benchmarks.bench --compare "env PYTHONPATH=/tmp/base python -m collector.cli"   # A/B, same run
+    python -m benchmarks.bench --processes 8              # the multi-process row with 8 workers (default 2)
+    python -m benchmarks.bench --against http://127.0.0.1:8290 --against-published /data/published
+                                                          # also load a running collector (Divolte or ours)
 
 Method. A corpus of realistic, valid browser events (``benchmarks/corpus.py``) is replayed by wrk over
 keep-alive connections; the server runs pinned to one core and wrk to another. Each round measures nginx
@@ -16,6 +19,11 @@ the load (and drains after it) counts against it. Any drop (intake, sink, malfor
 from the files) or HTTP error disqualifies a figure. Ratios are taken per round against the references
 measured minutes apart, then the median over rounds. Then a fixed-rate load at half the collector's
 maximum gives the latency users would see in normal operation.
+
+The multi-process row (``--processes N``, default 2) runs the collector with N workers and nothing pinned
+(wrk shares the cores with them); its CPU figure is the whole process tree's, per million delivered events,
+so the cost of an event can be compared with the one-process row: it should not grow with N.
+``--against URL`` loads a collector that is already running (see ``benchmarks/against.py``).
 
 Results: a table on stdout and in ``benchmarks/results/<date>[-quick].txt``, the figures in a ``.json`` and
 the plot in a ``.png`` of the same name.
@@ -39,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import corpus as corpus_module
+from benchmarks.against import add_against_arguments, measure_against, processes_scaling
 from benchmarks.load import delivered, run_wrk
 from benchmarks.report import LABELS, Measurement, plot, ratios, summarise, table, write_json
 from benchmarks.servers import (
@@ -180,12 +189,16 @@ class Run:
         sample_rss: bool = False,
         label: str = "collector",
         target: str = "collector",
+        processes: int = 1,
     ) -> tuple[Measurement, list[tuple[float, float]]]:
         """Load the collector, stop it gracefully, and count what reached the sink."""
         config, published = collector_config(self.workdir, kafka)
         kafka_before = _kafka_end_offsets(kafka) if kafka else 0
         command = shlex.split(self.args.compare) if target == "collector-b" else None
-        running = start_collector(self.workdir, self.server_core, config, name=target, command=command)
+        running = start_collector(
+            self.workdir, self.server_core, config, name=target, command=command, processes=processes
+        )
+        load_core = self.load_core if processes == 1 else None  # several workers: nothing pinned
         rss_samples: list[tuple[float, float]] = []
         sampler = _RssSampler(running, rss_samples) if sample_rss else None
         try:
@@ -194,7 +207,7 @@ class Run:
                 sampler.start()
             wrk = run_wrk(
                 running.port, self.corpus, duration=duration or self.args.duration,
-                connections=connections or self.args.connections, core=self.load_core, delay_ms=delay_ms,
+                connections=connections or self.args.connections, core=load_core, delay_ms=delay_ms,
                 progress=label,
             )  # fmt: skip
             cpu_load = running.cpu_seconds() - cpu_before
@@ -203,10 +216,10 @@ class Run:
                 sampler.stop()
             exit_info = running.stop()
         log = running.log()
-        stopped = _STOPPED.search(log)
-        if exit_info.returncode != 0 or stopped is None:
+        stopped = _STOPPED.findall(log)  # one summary line per worker process
+        if exit_info.returncode != 0 or len(stopped) != processes:
             raise RuntimeError(f"collector exited with {exit_info.returncode} without its summary:\n{log[-3000:]}")
-        accepted, _processed, intake_dropped, incomplete = (int(x) for x in stopped.groups())
+        accepted, _processed, intake_dropped, incomplete = (sum(int(line[k]) for line in stopped) for k in range(4))
         sink_dropped = max((int(x) for x in _SINK_DROPPED.findall(log)), default=0)
         sink_dropped += sum(int(x) for x in _SINK_LOST.findall(log))
         problems = [line for line in log.splitlines() if " WARNING" in line or " ERROR" in line]
@@ -309,6 +322,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "'env PYTHONPATH=/tmp/baseline .venv/bin/python -m collector.cli'")  # fmt: skip
     parser.add_argument("--compare-label", default="collector B → file", help="its name in the table and plot")
     parser.add_argument("--out", type=Path, default=RESULTS, help="where the JSON and PNG go")
+    parser.add_argument("--processes", type=int, default=2, metavar="N",
+                        help="the multi-process row: the collector with N worker processes, unpinned (default 2; "
+                             "1 leaves the row out)")  # fmt: skip
+    add_against_arguments(parser)
     args = parser.parse_args(argv)
     LABELS["collector-b"] = args.compare_label
     args.rounds = args.rounds or (1 if args.quick else 3)
@@ -331,20 +348,28 @@ def main(argv: list[str] | None = None) -> int:
     skipped: dict[str, str] = {}
     if not args.kafka:
         skipped["collector-kafka"] = "no broker given (`make kafka` in another shell, then --kafka 127.0.0.1:9092)"
-    if len(os.sched_getaffinity(0)) < 4:
-        skipped["collector ×2 workers"] = f"needs ≥ 4 cores (2 servers + wrk); this machine has {os.cpu_count()}"
+    LABELS["collector-processes"] = f"collector × {args.processes} processes → file"
     rounds: list[Measurement] = []
     targets = ["collector"] if args.only_collector else ["nginx", "asgi", "collector"]
+    if args.processes > 1:
+        targets.append("collector-processes")
     if args.kafka:
         targets.append("collector-kafka")
     if args.compare:
         targets.append("collector-b")
+    if args.against:
+        LABELS["against"] = f"against {args.against}"
+        targets.append("against")
     for round_number in range(1, args.rounds + 1):
         order = targets[round_number - 1 :] + targets[: round_number - 1]  # rotate: no target always first
         for target in order:
             say(f"round {round_number}/{args.rounds}: {LABELS[target]} …")
             if target in ("nginx", "asgi"):
                 m = run.reference(target, round_number)
+            elif target == "against":
+                m = measure_against(args, corpus, run.load_core, round_number)
+            elif target == "collector-processes":
+                m, _ = run.collector(round_number, label=LABELS[target], target=target, processes=args.processes)
             else:
                 kafka = args.kafka if target == "collector-kafka" else None
                 m, _ = run.collector(round_number, kafka=kafka, label=LABELS[target], target=target)
@@ -405,9 +430,12 @@ def main(argv: list[str] | None = None) -> int:
         "skipped": skipped,
         "rounds": [m.to_json() for m in rounds],
     }
-    for other in ("collector-kafka", "collector-b"):
+    for other in ("collector-kafka", "collector-b", "collector-processes"):
         if other in summary:
             document["ratios"][other] = ratios(rounds, other)
+    scaling = processes_scaling(rounds)
+    if scaling:
+        document["ratios"]["processes_vs_one"] = scaling
     json_path = args.out / f"{stem}.json"
     write_json(json_path, document)
     dirty = " +changes" if info["tree_dirty"] else ""
@@ -424,6 +452,10 @@ def main(argv: list[str] | None = None) -> int:
             out.append(f"{LABELS[target]}: delivered events/s = {r.get('asgi', nan):.2f} × empty ASGI, "
                        f"{r.get('nginx', nan):.3f} × nginx (median of per-round ratios); by CPU per event: "
                        f"{r.get('asgi_cpu', nan):.2f} × empty ASGI, {r.get('nginx_cpu', nan):.3f} × nginx")  # fmt: skip
+    if scaling:
+        out.append(f"{LABELS['collector-processes']}: delivered events/s = {scaling['events']:.2f} × collector → file "
+                   f"(1 process), CPU s per million events = {scaling['cpu']:.2f} × (median of per-round ratios; "
+                   "bar on a 2-core machine: ≥ 1.4 × and ≤ 1.1 ×)")  # fmt: skip
     if fixed_rate:
         out.append(
             f"fixed rate (half of max): {fixed_rate['achieved_per_s']:,.0f}/s achieved of "

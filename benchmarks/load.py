@@ -51,13 +51,14 @@ def run_wrk(
     core: int | None,
     delay_ms: int | None = None,
     progress: str = "",
+    host: str = "127.0.0.1",
 ) -> WrkResult:
-    """Run wrk against 127.0.0.1:``port`` for ``duration`` seconds; ``delay_ms`` makes it a fixed-rate load."""
+    """Run wrk against ``host:port`` for ``duration`` seconds; ``delay_ms`` makes it a fixed-rate load."""
     env = {**os.environ, "BENCH_CORPUS": str(corpus)}
     if delay_ms is not None:
         env["BENCH_DELAY_MS"] = str(delay_ms)
     command = ["wrk", "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(LUA),
-               f"http://127.0.0.1:{port}/"]  # fmt: skip
+               f"http://{host}:{port}/"]  # fmt: skip
     if shutil.which("stdbuf"):
         command = ["stdbuf", "-oL", *command]
     launched = time.time()

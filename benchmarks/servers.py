@@ -8,7 +8,9 @@
 
 Every process is started and stopped by its PID. CPU time and memory come from the kernel: utime + stime
 from ``/proc/<pid>/stat`` while it runs and from ``wait4``'s rusage at exit (every thread included),
-peak RSS from ``VmHWM`` / ``ru_maxrss``.
+peak RSS from ``VmHWM`` / ``ru_maxrss``. A multi-process collector's workers are not the started
+process's children (they fork from a fork server), so their ``/proc`` figures are read every 20 ms until
+the collector has exited and added in.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -54,35 +56,64 @@ class Exit:
     """``time.time()`` when the process had exited."""
 
 
+def _stat(pid: int) -> list[str]:
+    """The fields of ``/proc/<pid>/stat`` after the command name (field 3, the state, is index 0)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def descendants(pid: int) -> list[int]:
+    """Every live process below ``pid`` (a multi-process collector's fork server and workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError):
+                children.setdefault(int(_stat(int(entry.name))[1]), []).append(int(entry.name))
+    found, queue = [], list(children.get(pid, []))
+    while queue:
+        child = queue.pop()
+        found.append(child)
+        queue.extend(children.get(child, []))
+    return found
+
+
 @dataclass
 class Running:
-    """A started server process."""
+    """A started server process, and the processes it starts (measured with it)."""
 
     name: str
     process: subprocess.Popen[bytes]
     port: int
     log_path: Path
+    _descendant_cpu: dict[int, float] = field(default_factory=dict)
+    """Last CPU seconds seen for each descendant: a worker that has exited keeps its last reading."""
+    _descendant_rss: dict[int, float] = field(default_factory=dict)
 
     @property
     def pid(self) -> int:
         return self.process.pid
 
-    def cpu_seconds(self) -> float:
-        """utime + stime so far (all threads), from ``/proc/<pid>/stat``."""
-        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / _TICKS
+    def sample_descendants(self) -> None:
+        """Read the CPU time and peak RSS of every process below this one (the wait4 of ``stop`` cannot:
+        they are not this process's children)."""
+        for pid in descendants(self.pid):
+            with contextlib.suppress(OSError, IndexError):
+                fields = _stat(pid)
+                self._descendant_cpu[pid] = (int(fields[11]) + int(fields[12])) / _TICKS
+                self._descendant_rss[pid] = _status_kib(pid, "VmHWM") / 1024
 
-    def _status_kib(self, key: str) -> int:
-        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-        return 0
+    def cpu_seconds(self) -> float:
+        """utime + stime so far (all threads), from ``/proc/<pid>/stat``, its descendants' included."""
+        fields = _stat(self.pid)
+        self.sample_descendants()
+        return (int(fields[11]) + int(fields[12])) / _TICKS + sum(self._descendant_cpu.values())
 
     def rss_mib(self) -> float:
-        return self._status_kib("VmRSS") / 1024
+        return sum(_status_kib(pid, "VmRSS") for pid in (self.pid, *descendants(self.pid))) / 1024
 
     def peak_rss_mib(self) -> float:
-        return self._status_kib("VmHWM") / 1024
+        """Peak RSS, summed over the processes (each at its own peak)."""
+        self.sample_descendants()
+        return _status_kib(self.pid, "VmHWM") / 1024 + sum(self._descendant_rss.values())
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -93,6 +124,7 @@ class Running:
             self.process.send_signal(sig)
         deadline = time.monotonic() + timeout
         while True:
+            self.sample_descendants()
             pid, status, usage = os.wait4(self.pid, os.WNOHANG)
             if pid:
                 break
@@ -103,7 +135,18 @@ class Running:
             time.sleep(0.02)
         exited_at = time.time()
         self.process.returncode = os.waitstatus_to_exitcode(status)
-        return Exit(self.process.returncode, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, exited_at)
+        cpu = usage.ru_utime + usage.ru_stime + sum(self._descendant_cpu.values())
+        return Exit(
+            self.process.returncode, cpu, usage.ru_maxrss / 1024 + sum(self._descendant_rss.values()), exited_at
+        )
+
+
+def _status_kib(pid: int, key: str) -> int:
+    with contextlib.suppress(OSError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
 
 
 def _wait_ready(running: Running, path: str, timeout: float = 60.0) -> None:
@@ -240,9 +283,26 @@ def collector_config(workdir: Path, kafka: str | None = None) -> tuple[Path, Pat
 
 
 def start_collector(
-    workdir: Path, core: int | None, config: Path, name: str = "collector", command: list[str] | None = None
+    workdir: Path,
+    core: int | None,
+    config: Path,
+    name: str = "collector",
+    command: list[str] | None = None,
+    processes: int = 1,
 ) -> Running:
-    """Start the collector (``command``: another build of it, e.g. a baseline checkout, for A/B runs)."""
+    """Start the collector (``command``: another build of it, e.g. a baseline checkout, for A/B runs).
+
+    With ``processes`` above 1 it runs unpinned (its workers spread over the cores) and is ready when its
+    log says every worker is."""
     port = free_port()
     command = [*(command or collector_command()), "--config", str(config), "--port", str(port)]
+    if processes > 1:
+        running = _start(name, [*command, "--processes", str(processes)], port, workdir, "/ping")
+        deadline = time.monotonic() + 60
+        while f"All {processes} workers ready" not in running.log():
+            if time.monotonic() > deadline or running.process.poll() is not None:
+                running.stop(signal.SIGKILL)
+                raise RuntimeError(f"{name}: not every worker became ready:\n{running.log()[-3000:]}")
+            time.sleep(0.05)
+        return running
     return _start(name, pinned(command, core), port, workdir, "/ping")

@@ -19,8 +19,9 @@ import logging
 import posixpath
 from collections.abc import AsyncIterator
 from importlib import resources
+from typing import Protocol
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest, start_http_server
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest, start_http_server
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
@@ -28,6 +29,7 @@ from starlette.routing import Route
 
 from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, Settings
 from collector.counters import HttpCounts, RefusalCounts
+from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
 from collector.mapping.vocabulary import Environment
@@ -45,17 +47,41 @@ log = logging.getLogger(__name__)
 ASGIEndpoint = PixelEndpoint | TrackerEndpoint | JsonEndpoint
 
 
+class Fleet(Protocol):
+    """The other worker processes, when this collector is one of several (``collector.server.workers``)."""
+
+    index: int
+    """This worker's index, 0 to processes - 1."""
+
+    def duplicate_memories(self) -> list[DuplicateMemory]:
+        """The duplicate memories every worker shares."""
+
+    def others_ready(self) -> bool:
+        """Whether every other worker is up and ready."""
+
+    def metrics_registry(self, collector: Collector) -> CollectorRegistry:
+        """A registry whose scrape shows the whole collector (blocking: scrape it off the event loop)."""
+
+    async def start(self, collector: Collector) -> None:
+        """After the components started: report readiness, answer the other workers' metric requests."""
+
+    async def stop(self) -> None:
+        """Before the drain: tell the others this worker is no longer ready."""
+
+
 class Collector:
     """Every component of a running collector, built from ``settings``; started and stopped by the app."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, fleet: Fleet | None = None) -> None:
         self.settings = settings
+        self.fleet = fleet
         mapper = settings.global_.mapper
         self.intake = Intake(mapper.buffer_size * max(1, mapper.threads))
         self.user_agents = UserAgentParser(mapper.user_agent_parser.cache_size)
         self.geo = GeoDatabase.open(mapper.ip2geo_database) if mapper.ip2geo_database else None
         self.topology = build_topology(settings, Environment(self.user_agents, self.geo))
-        self.processor = Processor(self.intake, self.topology, ProcessorSettings.of(settings))
+        memories = fleet.duplicate_memories() if fleet is not None else None
+        self.processor = Processor(self.intake, self.topology, ProcessorSettings.of(settings), memories)
         self.http = HttpCounts()
         self.refusals = RefusalCounts()
         """Requests the HTTP protocol refused (``server/protocol.py``); the server hands it to the protocol."""
@@ -67,7 +93,8 @@ class Collector:
         self.shutting_down = True
 
     @property
-    def ready(self) -> bool:
+    def ready_here(self) -> bool:
+        """Whether this process is started, not stopping, and its processor and sinks work."""
         return (
             self.started
             and not self.shutting_down
@@ -75,15 +102,24 @@ class Collector:
             and all(runner.statistics().healthy for runner in self.topology.sinks.values())
         )
 
+    @property
+    def ready(self) -> bool:
+        """What ``/ready`` answers: this process and, with several, every other worker too."""
+        return self.ready_here and (self.fleet is None or self.fleet.others_ready())
+
     async def start(self) -> None:
         for runner in self.topology.sinks.values():
             await runner.start()
         self.processor.start()
         self.started = True
+        if self.fleet is not None:
+            await self.fleet.start(self)
 
     async def stop(self) -> None:
         """Drain: every accepted event goes through the mappings into the sinks, then the sinks close."""
         self.shutting_down = True
+        if self.fleet is not None:
+            await self.fleet.stop()
         await self.processor.drain()
         timeout = self.settings.global_.server.shutdown_timeout
         await asyncio.gather(*(runner.aclose(timeout) for runner in self.topology.sinks.values()))
@@ -122,11 +158,13 @@ def _starlette(collector: Collector) -> Starlette:
         Route("/ready", ready, methods=["GET", "HEAD"]),
     ]
     metrics = settings.global_.metrics
+    fleet = collector.fleet
+    registry = registry_for(collector) if fleet is None else fleet.metrics_registry(collector)
     if metrics.enabled and metrics.port == 0:
-        registry = registry_for(collector)
 
         async def metrics_endpoint(request: Request) -> Response:
-            return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+            # In a thread: with several workers a scrape waits on the others' answers.
+            return Response(await asyncio.to_thread(generate_latest, registry), media_type=CONTENT_TYPE_LATEST)
 
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if settings.global_.server.serve_static_resources:
@@ -141,9 +179,9 @@ def _starlette(collector: Collector) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await collector.start()
         metrics_server = None
-        if metrics.enabled and metrics.port:
+        if metrics.enabled and metrics.port and (fleet is None or fleet.index == 0):  # one port: worker 0's
             host = settings.global_.server.host or "127.0.0.1"
-            metrics_server, _ = start_http_server(metrics.port, addr=host, registry=registry_for(collector))
+            metrics_server, _ = start_http_server(metrics.port, addr=host, registry=registry)
             log.info("Metrics: http://%s:%d/metrics", host, metrics.port)
         try:
             yield
@@ -223,9 +261,10 @@ def _check_supported(settings: Settings) -> None:
         )
 
 
-def build_app(settings: Settings) -> FrontDoor:
+def build_app(settings: Settings, fleet: Fleet | None = None) -> FrontDoor:
+    """The collector's ASGI app; ``fleet`` when it is one of several worker processes."""
     _check_supported(settings)
-    collector = Collector(settings)
+    collector = Collector(settings, fleet)
     endpoints: dict[str, ASGIEndpoint] = {}
     for name, source in settings.sources.items():
         if isinstance(source, BrowserSourceSettings):

@@ -6,7 +6,8 @@ Configuration is found as Divolte's launcher finds it: ``--config FILE``, else
 the default mapping and a file sink under ``./data``), so that ``divolte-collector`` alone gives a
 working collector.
 
-Serving itself (uvicorn, the protocol, shutdown order) is ``collector.server.runner``.
+Serving itself (uvicorn, the protocol, shutdown order) is ``collector.server.runner``; with several
+``processes``, ``collector.server.supervisor`` runs the workers.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from collector.config import load
 from collector.config.settings import HdfsSinkSettings, Settings
 from collector.errors import CollectorError, ConfigError
 from collector.server.runner import describe, serve
+from collector.server.supervisor import supervise
+from collector.server.workers import stranded_spools
 
 log = logging.getLogger("collector")
 
@@ -43,8 +46,10 @@ class WithoutQueryStrings(logging.Filter):
         return True
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(stream=sys.stdout, level=level.upper(), format=LOG_FORMAT, datefmt="%Y-%m-%d %H:%M:%S")
+def configure_logging(level: str, worker: int | None = None) -> None:
+    """Log lines to stdout; a worker process (several ``processes``) marks each line with its index."""
+    line = LOG_FORMAT if worker is None else LOG_FORMAT.replace("[%(threadName)s]", f"[worker-{worker} %(threadName)s]")
+    logging.basicConfig(stream=sys.stdout, level=level.upper(), format=line, datefmt="%Y-%m-%d %H:%M:%S")
     logging.getLogger("uvicorn.access").addFilter(WithoutQueryStrings())
 
 
@@ -60,14 +65,14 @@ def find_config(explicit: str | None) -> Path | None:
     return None
 
 
-def load_settings(path: Path | None) -> Settings:
+def load_settings(path: Path | None, overrides: dict[str, object] | None = None) -> Settings:
     if path is not None:
         if not path.is_file():
             raise ConfigError(f"Configuration file '{path}' does not exist.")
-        return load(path)
+        return load(path, overrides=overrides)
     embedded = resources.files("collector.resources").joinpath(EMBEDDED_CONFIG)
     with resources.as_file(embedded) as embedded_path:
-        settings = load(embedded_path)
+        settings = load(embedded_path, overrides=overrides)
     for sink in settings.sinks.values():  # the embedded default's folders are ours to create
         if isinstance(sink, HdfsSinkSettings):
             Path(sink.file_strategy.working_dir).mkdir(parents=True, exist_ok=True)
@@ -134,6 +139,8 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--config", help="divolte-collector.conf to use (default: $DIVOLTE_CONF_DIR or embedded)")
         target.add_argument("--host", help="bind address (overrides divolte.global.server.host)")
         target.add_argument("--port", type=int, help="port (overrides divolte.global.server.port)")
+        target.add_argument("--processes", metavar="N", help="worker processes, or auto: one per core "
+                            "(overrides divolte.global.server.processes)")  # fmt: skip
     check = commands.add_parser("check-config", help="validate a configuration file without starting")
     check.add_argument("file")
     tester = commands.add_parser("mapping-test", help="try a mapping on hand-written events")
@@ -171,7 +178,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cat(args)
         if args.command == "replay":
             return replay(args)
-        return serve(load_settings(find_config(args.config)), args.host, args.port)
+        overrides: dict[str, object] = {}
+        if args.processes is not None:  # checked as the configuration key is, with the same messages
+            overrides["divolte.global.server.processes"] = args.processes
+        settings = load_settings(find_config(args.config), overrides)
+        for folder in stranded_spools(settings):
+            log.warning("Spool %s holds records of a worker this collector no longer runs; they are replayed "
+                        "only when processes is raised above its index again.", folder)  # fmt: skip
+        if settings.global_.server.processes > 1:
+            return supervise(settings, args.host, args.port, args.log_level)
+        return serve(settings, args.host, args.port)
     except ConfigError as exc:
         print("Configuration error:" if len(exc.problems) == 1 else
               f"Configuration errors ({len(exc.problems)}):", file=sys.stderr)  # fmt: skip

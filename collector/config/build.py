@@ -7,6 +7,7 @@ section is entirely absent, as in Divolte's ``DivolteConfiguration``: writing an
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Literal, cast, get_args
 
@@ -125,9 +126,36 @@ def _server(section: Section) -> ServerSettings:
         max_headers=section.integer("max_headers", d.max_headers, minimum=8),
         request_header_timeout=section.duration("request_header_timeout", d.request_header_timeout),
         keep_alive_timeout=section.duration("keep_alive_timeout", d.keep_alive_timeout),
+        processes=_processes(section, d.processes),
     )
     section.finish()
     return result
+
+
+MAX_PROCESSES = 256
+"""More worker processes than this is a typo, not a machine (each one holds its own sinks and caches)."""
+
+
+def _processes(section: Section, default: int) -> int:
+    """``processes``: a count from 1 to ``MAX_PROCESSES``, or ``auto`` (the cores this process may use)."""
+    value = section.data.get("processes")
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        section.string("processes", "auto")  # read, so the key counts as known
+        return usable_cores()
+    before = len(section.problems)
+    count = section.integer("processes", default, maximum=MAX_PROCESSES)
+    if len(section.problems) > before:
+        section.problems[-1] += "; or auto (one process per usable core)"
+    return count
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity: taskset, cpusets), at most ``MAX_PROCESSES``.
+
+    A container's CPU *quota* (``--cpus``, Kubernetes ``limits.cpu``) is not affinity: set ``processes`` to
+    the quota there, or give the container whole cores (static CPU manager policy)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(cores, MAX_PROCESSES))
 
 
 def _mapper(section: Section) -> MapperSettings:

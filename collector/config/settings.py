@@ -35,6 +35,9 @@ class ServerSettings:
     """A connection must deliver a request's headers within this long of its first byte (or of opening)."""
     keep_alive_timeout: float = 30.0
     """How long an idle keep-alive connection is kept open between requests."""
+    processes: int = 1
+    """Worker processes serving this collector (``auto`` in the file: the usable cores); see
+    ``collector.server.supervisor``. Divolte is one JVM that uses every core; one Python process uses one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,12 +7,22 @@ take their slots, so it costs a fixed 8 bytes per slot and never grows.
 
 The hash, slot and signature match Divolte bit for bit (Guava ``murmur3_128`` fed with the UTF-16 code
 units of the three strings), so a memory that saw the same events answers the same way. As in Divolte the
-memory is per worker; route a party's requests to one worker (consistent hashing) to catch its repeats.
+memory is per mapper thread, chosen by party. With several worker processes the slots live in one segment
+that every worker maps (``collector.enrich.shared_memory``), so a retry that reaches another worker over
+another connection is still caught.
+
+Races between processes: a slot is one aligned 8-byte word, read and written with single atomic loads and
+stores (x86-64, AArch64), so a slot always holds some event's whole signature. Two workers checking events
+of the same slot at the same instant can interleave "read, compare, write": the outcome is what a slightly
+different arrival order would have given, a repeat that is missed or an event flagged as a repeat of one
+that just lost its slot. Both need two events hashed to one slot within microseconds; Divolte's memory has
+the same loss by design (a slot forgets its event when another takes it). No lock is ever taken.
 """
 
 from __future__ import annotations
 
 from array import array
+from typing import Protocol
 
 import mmh3
 
@@ -34,18 +44,29 @@ def memory_key(party_id: str, session_id: str, event_id: str) -> tuple[int, int]
     return selector, signature
 
 
+class Slots(Protocol):
+    """int64 slots: an ``array('q')`` of this process, or a ``memoryview`` cast to ``'q'`` over shared memory."""
+
+    def __getitem__(self, index: int, /) -> int: ...
+    def __setitem__(self, index: int, value: int, /) -> None: ...
+    def __len__(self) -> int: ...
+
+
 class DuplicateMemory:
     """A fixed-size table of event signatures that answers "seen this event recently?"."""
 
     __slots__ = ("_size", "_slots")
 
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, slots: Slots | None = None) -> None:
+        """A memory of ``size`` slots; ``slots`` (shared memory, exactly ``size`` long) instead of our own."""
         if size < 1:
             raise ValueError(f"duplicate memory size must be at least 1, got {size}")
+        if slots is not None and len(slots) != size:
+            raise ValueError(f"duplicate memory of {size} slots given {len(slots)} slots to use")
         self._size = size
         # array('q') stores raw int64s: 8 bytes per slot (a list would cost 8 bytes per pointer plus the
         # ints), and multiplying a one-element array fills a million slots in about a millisecond.
-        self._slots = array("q", [0]) * size
+        self._slots: Slots = array("q", [0]) * size if slots is None else slots
 
     @property
     def size(self) -> int:

@@ -186,6 +186,13 @@ def translate(result: Any, ua: str) -> UserAgent:
     )
 
 
+@functools.cache
+def builtin_resolver() -> ua_parser.regex.Resolver:
+    """The uap-core rules compiled (~0.3 s): once per process, and once for every worker of a multi-process
+    collector, which fork from a server that called this (``collector.server.preload``)."""
+    return ua_parser.regex.Resolver(ua_parser.load_builtins())
+
+
 class UserAgentParser:
     """Parses user-agent strings, caching the last ``cache_size`` distinct strings (LRU).
 
@@ -195,7 +202,7 @@ class UserAgentParser:
 
     def __init__(self, cache_size: int = 1000) -> None:
         self.cache_size = cache_size
-        self._parser = ua_parser.Parser(ua_parser.regex.Resolver(ua_parser.load_builtins()))
+        self._parser = ua_parser.Parser(builtin_resolver())
         self.parse = functools.lru_cache(maxsize=max(cache_size, 0))(self._parse_uncached)
 
     def _parse_uncached(self, ua: str) -> UserAgent:

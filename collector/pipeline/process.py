@@ -90,12 +90,21 @@ class ProcessorStatistics:
 class Processor:
     """Drains the intake in batches and feeds the sinks; see the module docstring for the steps."""
 
-    def __init__(self, intake: Intake, topology: Topology, settings: ProcessorSettings) -> None:
+    def __init__(
+        self,
+        intake: Intake,
+        topology: Topology,
+        settings: ProcessorSettings,
+        memories: list[DuplicateMemory] | None = None,
+    ) -> None:
+        """``memories``: the duplicate memories to use (shared by worker processes); default: our own."""
         self.intake = intake
         self.topology = topology
         mapper = settings.mapper
         # One memory per configured mapper thread, chosen by party, as Divolte keeps one per thread.
-        self._memories = [DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))]
+        self._memories = memories or [
+            DuplicateMemory(mapper.duplicate_memory_size) for _ in range(max(1, mapper.threads))
+        ]
         self._parsers = dict(settings.parsers)
         self._processed = 0
         self._duplicates = 0

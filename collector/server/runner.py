@@ -12,6 +12,7 @@ import contextlib
 import logging
 import math
 import signal
+import socket
 from collections.abc import Generator
 from pathlib import Path
 
@@ -86,12 +87,22 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
     return lines
 
 
-def serve(settings: Settings, host: str | None, port: int | None) -> int:
-    """Serve until a signal stops the collector; 0 on a clean stop, 1 when start-up failed."""
+def serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    *,
+    app: FrontDoor | None = None,
+    sockets: list[socket.socket] | None = None,
+) -> int:
+    """Serve until a signal stops the collector; 0 on a clean stop, 1 when start-up failed.
+
+    A worker process (``collector.server.workers``) passes its ``app`` and the listening ``sockets`` it
+    inherited from the supervisor; ``host`` and ``port`` then only name them in the log."""
     server_settings = settings.global_.server
     host = host or server_settings.host or "127.0.0.1"
     port = port or server_settings.port
-    app: FrontDoor = build_app(settings)
+    app = app or build_app(settings)
     config = uvicorn.Config(
         app,
         host=host,
@@ -107,9 +118,10 @@ def serve(settings: Settings, host: str | None, port: int | None) -> int:
         timeout_keep_alive=max(1, math.ceil(server_settings.keep_alive_timeout)),
         log_config=None,
     )
-    log.info("divolte-collector %s, configuration: %s", __version__, settings.origin)
-    for line in describe(settings, host, port):
-        log.info("%s", line)
+    if sockets is None:
+        log.info("divolte-collector %s, configuration: %s", __version__, settings.origin)
+        for line in describe(settings, host, port):
+            log.info("%s", line)
     server = CollectorServer(config, app.collector)
-    server.run()
+    server.run(sockets=sockets)
     return 0 if app.collector.started or not server.started else 1

@@ -69,8 +69,19 @@ PARTIAL_NAME = re.compile(r"^\d{14}-divolte-tracking-.+\.avro\.partial$")
 CLOSE_RETRY_DELAYS = (0.1, 0.3, 1.0)
 """Seconds between the attempts to sync and publish a file when the sink closes."""
 
+FILE_NUMBER_STRIDE = 1000
+"""With several worker processes, worker ``i`` numbers its shards from ``i × FILE_NUMBER_STRIDE + 1``."""
+
 _flusher_numbers = itertools.count(1)
 """Process-wide shard counter: the ``<n>`` in file names, as Divolte numbers its flusher instances."""
+
+
+def number_files_for_worker(index: int) -> None:
+    """Make this process's ``<n>`` run from ``index × FILE_NUMBER_STRIDE + 1``, so that the files of worker
+    processes sharing a directory never share a name (worker 0 numbers as a single process does). Call it
+    before any sink is built; a restarted worker takes its index, and so its numbers, again."""
+    global _flusher_numbers
+    _flusher_numbers = itertools.count(index * FILE_NUMBER_STRIDE + 1)
 
 
 def local_directory(value: str, key: str) -> Path:
@@ -158,22 +169,30 @@ class FileSink:
         for partial in sorted(self.working_dir.iterdir()):
             if not PARTIAL_NAME.match(partial.name):
                 continue
+            target = self.publish_dir / partial.name.removesuffix(".partial")
             try:
                 with open(partial, "r+b") as handle:
                     try:
                         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     except BlockingIOError:
                         continue  # a live process is writing it
-                    length, records = complete_prefix(handle.read())
+                    data = handle.read()
+                    if not data or not partial.exists():
+                        # Empty: a live process created it and is about to lock it. Gone: another process
+                        # recovered it while we waited for the lock. Either way it is not ours to take.
+                        continue
+                    length, records = complete_prefix(data)
                     handle.truncate(length)
                     handle.flush()
                     os.fsync(handle.fileno())
-                if records == 0:
-                    partial.unlink()
-                    log.info("File sink '%s': removed %s left behind (no complete block).", self.name, partial)
-                    continue
-                target = self.publish_dir / partial.name.removesuffix(".partial")
-                os.rename(partial, target)
+                    # Rename or delete while the lock is held, so a sibling's recovery cannot take it too.
+                    if records == 0:
+                        partial.unlink()
+                        log.info("File sink '%s': removed %s left behind (no complete block).", self.name, partial)
+                        continue
+                    os.rename(partial, target)
+            except FileNotFoundError:
+                continue  # recovered by a sibling process between listing and opening
             except OSError as exc:
                 log.error("File sink '%s': could not recover %s: %s", self.name, partial, exc)
                 continue

@@ -53,6 +53,10 @@ def test_kubernetes_manifests_parse_and_probe_the_right_paths() -> None:
     assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert container["livenessProbe"]["httpGet"]["path"] == "/ping"
     assert "divolte-collector.conf" in documents[0]["data"]
+    # one worker process per core of the CPU limit (a quota: processes = auto would see the node's cores)
+    processes = next(e for e in container["env"] if e["name"] == "DIVOLTE_PROCESSES")
+    assert processes["valueFrom"]["resourceFieldRef"] == {"resource": "limits.cpu", "divisor": "1"}
+    assert container["resources"]["limits"]["cpu"] == container["resources"]["requests"]["cpu"]
 
 
 def test_every_exported_series_is_listed_in_the_metrics_docstring(tmp_path: Path) -> None:

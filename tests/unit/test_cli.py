@@ -74,3 +74,10 @@ def test_config_is_found_like_divolte_s_launcher(tmp_path: Path, monkeypatch: py
     assert find_config(None) is None  # the directory has no divolte-collector.conf
     (tmp_path / "divolte-collector.conf").write_text("")
     assert find_config(None) == tmp_path / "divolte-collector.conf"
+
+
+def test_processes_option_is_checked_as_the_configuration_key(capsys: pytest.CaptureFixture[str]) -> None:
+    for value in ("0", "-1", "x", "300"):
+        code, _, err = run(capsys, "--processes", value, "--port", "1")
+        assert code == 1, value
+        assert "divolte.global.server.processes:" in err and "or auto" in err, err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -306,3 +307,28 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "never defined: [nowhere]" in found[3]
     assert "The following mappings are missing this: [m]" in found[4]
     assert found[5].startswith("Property 'divolte.sources.browser.javascript.name' must match")
+
+
+# --- processes -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "found"),
+    [("0", "must be between 1 and 256, found 0"), ("-2", "must be between 1 and 256, found -2"),
+     ("257", "must be between 1 and 256, found 257"), ("many", 'expected an integer, found "many"'),
+     ("1.5", "expected an integer, found 1.5")],
+)  # fmt: skip
+def test_processes_must_be_a_count_or_auto(tmp_path: Path, value: str, found: str) -> None:
+    assert problems(tmp_path, f"divolte.global.server.processes = {value}") == [
+        f"divolte.global.server.processes: {found}; or auto (one process per usable core)"
+    ]
+
+
+def test_processes_auto_is_the_usable_cores_and_the_environment_overrides(tmp_path: Path) -> None:
+    assert settings(tmp_path, "divolte.global.server.processes = auto").global_.server.processes == len(
+        os.sched_getaffinity(0)
+    )
+    assert settings(tmp_path, "").global_.server.processes == 1
+    assert settings(tmp_path, "", DIVOLTE_PROCESSES="3").global_.server.processes == 3
+    assert settings(tmp_path, "", DIVOLTE_PROCESSES="AUTO").global_.server.processes == len(os.sched_getaffinity(0))
+    assert problems(tmp_path, "", DIVOLTE_PROCESSES="0")[0].startswith("divolte.global.server.processes: must be")

@@ -187,3 +187,23 @@ async def test_recovery_leaves_files_of_live_processes_alone(tmp_path: Path) -> 
     assert partial.exists() and unrelated.exists() and not empty.exists()
     await live.aclose()
     assert read(next((tmp_path / "pub").iterdir())) == [0]
+
+
+async def test_workers_number_their_files_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(file_module, "_flusher_numbers", file_module._flusher_numbers)  # restored afterwards
+    file_module.number_files_for_worker(3)
+    sink = make_sink(tmp_path, shards=2, sync_file_after_records=1)
+    assert [shard.number for shard in sink._shards] == [3001, 3002]  # worker 3's range: 3001 to 3999
+    await sink.write_batch(records(0, 1))
+    await sink.aclose()
+    (published,) = (tmp_path / "pub").iterdir()
+    assert re.fullmatch(r"\d{14}-divolte-tracking-testhost-300[12]\.avro", published.name)
+
+
+def test_recovery_leaves_a_file_that_is_being_created_alone(tmp_path: Path) -> None:
+    """An empty .partial is a sibling process between creating and locking its file: never taken."""
+    sink = make_sink(tmp_path)
+    opening = tmp_path / "work" / "20200101000000-divolte-tracking-h-1001.avro.partial"
+    opening.touch()
+    assert sink.recover_partials() == []
+    assert opening.exists()
