@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from collector.config.settings import BrowserSourceSettings, Settings
+from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, Settings
 from collector.counters import HttpCounts, RefusalCounts
 from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.geo import GeoDatabase
@@ -264,7 +264,17 @@ class FrontDoor:
 
 
 def _check_supported(settings: Settings) -> None:
-    """Warn about settings that are accepted for compatibility but change nothing here."""
+    """Warn (once, at start-up) about settings that are accepted for compatibility but change nothing here."""
+    replicated = [
+        f"divolte.sinks.{name}.replication = {sink.replication}"
+        for name, sink in settings.sinks.items()
+        if isinstance(sink, HdfsSinkSettings) and sink.replication_configured
+    ]
+    if replicated:
+        log.warning(
+            "%s: no effect; these sinks write files to local (or mounted) directories, whose durability is the "
+            "file system's own. Remove the setting to silence this warning.", ", ".join(replicated),
+        )  # fmt: skip
     parser_type = settings.global_.mapper.user_agent_parser.type
     if parser_type != "non_updating":
         log.warning(

@@ -13,12 +13,18 @@ Series (all prefixed ``divolte_``):
     events_processed_total                    events parsed and mapped
     events_corrupt_total, events_duplicate_total
     events_discarded_total{mapping}           dropped on purpose (discard(), discard_corrupted/duplicates)
-    events_dropped_total{reason}              lost: intake_full, an incomplete request's reason, mapping_error
+    events_dropped_total{reason}              lost: intake_full, an incomplete request's reason, mapping_error,
+                                              processing_error (an unexpected exception on that one event)
     queue_depth{queue}, queue_capacity{queue} intake and each sink's queue
     sink_records_written_total{sink}, sink_retries_total{sink}, sink_records_lost_total{sink,reason}
     sink_records_dead_lettered_total{sink,reason}  refused for good (e.g. message_too_large), kept in the
                                               sink's dead-letter folder; lost ones: reason dead_letter_failed
     sink_healthy{sink}, spool_bytes{sink}, spool_records_total{sink,direction}
+    sink_failing_seconds{sink}                how long the sink has been failing (0 when it writes)
+    task_failures_total{task}                 unexpected exceptions a supervised task survived (sink:<name>,
+                                              spool:<name>, processor, s3-upload:<name>, kafka-probe:<name>,
+                                              kafka-connect, kafka-producer:<name>, geoip-reload, metrics);
+                                              see collector.supervise
     sink_upload_backlog_files{sink}, sink_upload_backlog_bytes{sink}, sink_uploaded_bytes_total{sink},
     sink_failed_uploads_total{sink}           S3 sinks: files waiting on local disk, uploads
     batch_duration_seconds (histogram)        processing time of one batch of events
@@ -26,6 +32,9 @@ Series (all prefixed ``divolte_``):
     user_agent_cache_hits_total, user_agent_cache_misses_total, user_agent_cache_entries
     geoip_database_age_seconds                since the GeoIP database in use was loaded
     ready                                     1 when /ready answers 200
+
+A scrape never fails as a whole: a group of series whose statistics raise is left out of that scrape, and
+the exception is reported as a failure of the task ``metrics``.
 """
 
 from __future__ import annotations
@@ -47,6 +56,7 @@ from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import DROP_REASONS as BROWSER_DROP_REASONS
 from collector.protocol.json_event import DROP_REASONS as JSON_DROP_REASONS
 from collector.sinks.s3 import S3Sink
+from collector.supervise import TASK_FAILURES, failure
 
 PREFIX = "divolte_"
 
@@ -96,10 +106,19 @@ class CollectorMetrics:
         return []  # families are created at scrape time; nothing to pre-register
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._http()
-        yield from self._events()
-        yield from self._queues_and_sinks()
-        yield from self._enrichment()
+        for group in (self._http, self._events, self._queues_and_sinks, self._enrichment, self._supervision):
+            try:
+                families = list(group())
+            except Exception as exc:  # a scrape must not die with one component's statistics
+                failure("metrics", exc, f"could not export {group.__name__.lstrip('_')}")
+                continue
+            yield from families
+
+    def _supervision(self) -> Iterator[Metric]:
+        failures = _counter("task_failures", "Unexpected exceptions a supervised task survived.", ["task"])
+        for task, count in sorted(TASK_FAILURES.copy().items()):
+            failures.add_metric([task], count)
+        yield failures
 
     def _http(self) -> Iterator[Metric]:
         requests = _counter("http_requests", "Requests answered, by endpoint and status.", ["endpoint", "status"])
@@ -125,7 +144,9 @@ class CollectorMetrics:
         dropped = _counter("events_dropped", "Events lost, by reason.", ["reason"])
         dropped.add_metric(["intake_full"], intake.dropped)
         counts = processor.dropped
-        for reason in sorted({*BROWSER_DROP_REASONS, *JSON_DROP_REASONS, "privacy_opt_out", *counts}):
+        for reason in sorted(
+            {*BROWSER_DROP_REASONS, *JSON_DROP_REASONS, "privacy_opt_out", "processing_error", *counts}
+        ):
             dropped.add_metric([reason], counts.get(reason, 0))
         dropped.add_metric(["mapping_error"], sum(processor.mapping_errors.values()))
         yield dropped
@@ -149,6 +170,7 @@ class CollectorMetrics:
             ["sink", "reason"],
         )
         healthy = _gauge("sink_healthy", "1 when the sink's last write succeeded.", ["sink"])
+        failing = _gauge("sink_failing_seconds", "How long the sink has been failing (0: it writes).", ["sink"])
         spool_bytes = _gauge("spool_bytes", "Bytes waiting in a sink's disk spool.", ["sink"])
         spool_records = _counter("spool_records", "Records written to or replayed from a spool.", ["sink", "direction"])
         latency = HistogramMetricFamily(
@@ -173,6 +195,7 @@ class CollectorMetrics:
                 for reason, count in sorted(dead.stored.items()):
                     dead_lettered.add_metric([name, reason], count)
             healthy.add_metric([name], 1.0 if stats.healthy else 0.0)
+            failing.add_metric([name], stats.failing_seconds)
             spool_bytes.add_metric([name], stats.spooled_bytes)
             spool_records.add_metric([name, "in"], stats.spool_appended)
             spool_records.add_metric([name, "out"], stats.spool_replayed)
@@ -184,7 +207,18 @@ class CollectorMetrics:
                 backlog_bytes.add_metric([name], sink.backlog_bytes)
                 uploaded.add_metric([name], sink.uploaded_bytes)
                 failed_uploads.add_metric([name], sink.failed_uploads)
-        yield from (depth, capacity, written, retries, lost, dead_lettered, healthy, spool_bytes, spool_records)
+        yield from (
+            depth,
+            capacity,
+            written,
+            retries,
+            lost,
+            dead_lettered,
+            healthy,
+            failing,
+            spool_bytes,
+            spool_records,
+        )
         yield latency
         yield from (backlog_files, backlog_bytes, uploaded, failed_uploads)
         yield GaugeMetricFamily(

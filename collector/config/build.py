@@ -28,6 +28,7 @@ from collector.config.settings import (
     SinkSettings,
     SinkTypeSettings,
     SourceSettings,
+    SupervisionSettings,
     UserAgentParserSettings,
 )
 from collector.config.sink_entries import LONG_MAX, SINK_TYPES, default_sinks, sink
@@ -73,6 +74,7 @@ def _global(section: Section, env: Mapping[str, str]) -> GlobalSettings:
         s3=_sink_type(section.section("s3"), defaults.s3),
         metrics=_metrics(section.section("metrics")),
         privacy=_privacy(section.section("privacy")),
+        supervision=_supervision(section.section("supervision")),
     )
     section.finish()
     return result
@@ -85,6 +87,16 @@ def _privacy(section: Section) -> PrivacySettings:
         ip2geo_uses_full_ip=section.boolean("ip2geo_uses_full_ip", d.ip2geo_uses_full_ip),
         honour_gpc=section.boolean("honour_gpc", d.honour_gpc),
         honour_dnt=section.boolean("honour_dnt", d.honour_dnt),
+    )
+    section.finish()
+    return result
+
+
+def _supervision(section: Section) -> SupervisionSettings:
+    d = SupervisionSettings()
+    result = SupervisionSettings(
+        write_timeout=section.duration("write_timeout", d.write_timeout),
+        failing_after=section.duration("failing_after", d.failing_after),
     )
     section.finish()
     return result

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterable
 from collector.config.settings import (
     BrowserSourceSettings,
     GcsSinkSettings,
+    HdfsSinkSettings,
     KafkaSinkSettings,
     Settings,
 )
@@ -130,6 +131,23 @@ def gcs_jitter_is_delay_or_factor(settings: Settings) -> list[str]:
     ]
 
 
+def hdfs_client_is_local(settings: Settings) -> list[str]:
+    """``global.hdfs.client`` does not point at a Hadoop file system that the file sinks would not write to."""
+    client = settings.global_.hdfs.client or {}
+    used = any(isinstance(sink, HdfsSinkSettings) for sink in settings.sinks.values())
+    problems = []
+    for key in ("fs.defaultFS", "fs.default.name"):
+        value = client.get(key, "")
+        if settings.global_.hdfs.enabled and used and "://" in value and not value.startswith("file:"):
+            problems.append(
+                f"divolte.global.hdfs.client.{key}: '{value}' points at a Hadoop file system, but this collector's "
+                "hdfs sinks write to local (or mounted) directories and would silently write there instead. "
+                f"Remove {key} to write local files, mount the file system and point working_dir and publish_dir "
+                "at the mount, or use an s3 sink for object storage."
+            )
+    return problems
+
+
 def javascript_names_are_valid(settings: Settings) -> list[str]:
     """Each browser source's script name is a plain ``*.js`` file name (it becomes a URL path)."""
     return [
@@ -182,6 +200,7 @@ RULES: tuple[Callable[[Settings], list[str]], ...] = (
     one_confluent_id_per_sink,
     pubsub_has_project_id,
     gcs_jitter_is_delay_or_factor,
+    hdfs_client_is_local,
     javascript_names_are_valid,
     source_paths_are_absolute,
     source_paths_distinct,

@@ -114,6 +114,16 @@ class MetricsSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class SupervisionSettings:
+    """An addition: ``divolte.global.supervision``, how long a sink may take or fail before it counts as down."""
+
+    write_timeout: float = 60.0
+    """A sink's write (or heartbeat, or close) that takes longer has failed: it is retried, records kept."""
+    failing_after: float = 30.0
+    """A sink failing this long turns ``/ready`` red and is logged as an error every minute (records kept)."""
+
+
+@dataclass(frozen=True, slots=True)
 class GlobalSettings:
     server: ServerSettings = field(default_factory=ServerSettings)
     mapper: MapperSettings = field(default_factory=MapperSettings)
@@ -125,6 +135,7 @@ class GlobalSettings:
     """An addition: ``divolte.global.s3`` for S3 sinks (enabled by default: a sink is opt-in anyway)."""
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
 
 
 # --- sources -----------------------------------------------------------------------------------------
@@ -213,6 +224,8 @@ class HdfsSinkSettings:
     name: str
     type: Literal["hdfs"] = "hdfs"
     replication: int = 3
+    replication_configured: bool = False
+    """Whether the configuration set ``replication`` (it has no effect on local files: a warning says so)."""
     file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
 
 

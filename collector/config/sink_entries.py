@@ -9,6 +9,7 @@ second only when no ``jitter_factor`` is given (setting both is refused by ``rul
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal, cast
 
 from collector.config.reader import Section
@@ -33,7 +34,7 @@ LONG_MAX = 2**63 - 1
 def default_sinks(path: str, problems: list[str]) -> dict[str, SinkSettings]:
     """The sinks Divolte configures when ``divolte.sinks`` is absent: its replication-1 hdfs sink feeds
     local files out of the box."""
-    hdfs = _hdfs("hdfs", Section(f"{path}.hdfs", {"replication": 1}, problems))
+    hdfs = replace(_hdfs("hdfs", Section(f"{path}.hdfs", {"replication": 1}, problems)), replication_configured=False)
     kafka = _kafka("kafka", Section(f"{path}.kafka", {}, problems))
     gcps = _gcps("gcps", Section(f"{path}.gcps", {}, problems))
     return {"hdfs": hdfs, "kafka": kafka, "gcps": gcps}
@@ -58,9 +59,11 @@ def sink(kind: str, name: str, section: Section) -> SinkSettings | None:
 
 def _hdfs(name: str, section: Section) -> HdfsSinkSettings:
     d = HdfsSinkSettings(name=name)
+    replication = section.optional_integer("replication", maximum=32767)
     return HdfsSinkSettings(
         name=name,
-        replication=section.integer("replication", d.replication, maximum=32767),
+        replication=d.replication if replication is None else replication,
+        replication_configured=replication is not None,
         file_strategy=_file_strategy(section.section("file_strategy")),
     )
 

@@ -39,6 +39,7 @@ from typing import Any
 import maxminddb
 
 from collector.errors import ConfigError
+from collector.supervise import failure
 
 logger = logging.getLogger(__name__)
 
@@ -287,8 +288,8 @@ class GeoDatabase:
     def _refresh_in_background(self) -> None:
         try:
             self.refresh()
-        except Exception:  # refresh() handles the expected failures; anything else is logged, not lost
-            logger.exception("Reloading the GeoIP database %s failed; keeping the one loaded earlier.", self.path)
+        except Exception as exc:  # refresh() handles the expected failures; anything else is logged and counted
+            failure("geoip-reload", exc, f"could not reload {self.path} (the database loaded earlier stays in use)")
 
     def _report(self, problem: str) -> None:
         """Log a reload problem once, not on every check, until it changes or a reload succeeds."""

@@ -7,7 +7,9 @@ intake in FIFO order, so a party's events are mapped and written in arrival orde
 
 A mapping that raises on one event loses that event only: it is logged (rate-limited) and counted, and the
 rest of the batch carries on. Divolte loses the whole micro-batch and restarts the thread (its issues
-#110, #113).
+#110, #113). Anything else that raises on one event (a bug in parsing or enrichment, ``MemoryError``) loses
+that event only too, counted as ``processing_error`` and reported by ``collector.supervise``; the task itself
+is supervised, so it cannot die silently.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from collector.protocol.browser_event import parse_browser_event
 from collector.protocol.identifiers import affinity_hash
 from collector.protocol.json_event import parse_json_event
 from collector.ratelimit import RateLimitedLog
+from collector.supervise import failure, supervise
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +128,7 @@ class Processor:
         )  # fmt: skip
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self.run(), name="processor")
+        self._task = supervise("processor", self.run)
 
     @property
     def running(self) -> bool:
@@ -146,7 +149,11 @@ class Processor:
 
     def process_batch(self, batch: list[CapturedRequest]) -> None:
         for request in batch:
-            self.process_one(request)
+            try:
+                self.process_one(request)
+            except Exception as exc:  # one event lost, counted; never the batch or the task
+                self._dropped["processing_error"] += 1
+                failure("processor", exc, "lost an event")
 
     def _apply_privacy(self, event: DivolteEvent) -> bool:
         """Anonymise the stored address; True when the event must be dropped for an opt-out signal."""

@@ -92,7 +92,9 @@ def _kafka_runner(
         sink.name, dead_letter_dir or Path(kafka.spool_dir) / sink.name / "dead-letter", schema.json,
         kafka.dead_letter_max_bytes, sorted(set(REFUSED_FOR_GOOD.values())),
     )  # fmt: skip
-    return SinkRunner(kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool, dead_letters)
+    return SinkRunner(
+        kafka_sink, kafka.buffer_size * max(1, kafka.threads), spool, dead_letters, settings.global_.supervision
+    )
 
 
 def build_topology(settings: Settings, environment: Environment) -> Topology:
@@ -112,6 +114,7 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
             sink_schemas.setdefault(sink_name, mappings[name].schema)
 
     runners: dict[str, SinkRunner] = {}
+    limits = settings.global_.supervision
     kafka_connection: KafkaConnection | None = None
     for sink_name, schema in sink_schemas.items():
         sink_settings = settings.sinks[sink_name]
@@ -120,23 +123,27 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         if isinstance(sink_settings, HdfsSinkSettings):
             hdfs = settings.global_.hdfs
             try:
-                sink = FileSink(sink_name, sink_settings.file_strategy, schema, hdfs.threads)
+                sink = FileSink(
+                    sink_name, sink_settings.file_strategy, schema, hdfs.threads, write_timeout=limits.write_timeout
+                )
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
-            runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads))
+            runners[sink_name] = SinkRunner(sink, hdfs.buffer_size * max(1, hdfs.threads), limits=limits)
         elif isinstance(sink_settings, S3SinkSettings):
             s3 = settings.global_.s3
             try:
-                s3_sink = S3Sink(sink_settings, schema, s3.threads)
+                s3_sink = S3Sink(sink_settings, schema, s3.threads, write_timeout=limits.write_timeout)
             except ConfigError as exc:
                 problems.extend(exc.problems)
                 continue
-            runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads))
+            runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads), limits=limits)
         elif isinstance(sink_settings, KafkaSinkSettings):
             try:
                 producer = settings.global_.kafka.producer
-                kafka_connection = kafka_connection or KafkaConnection(producer_options(producer))
+                kafka_connection = kafka_connection or KafkaConnection(
+                    producer_options(producer), write_timeout=limits.write_timeout
+                )
             except ConfigError as exc:  # reported once, however many Kafka sinks there are
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue

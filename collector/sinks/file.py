@@ -24,7 +24,15 @@ which is everything synced, and published; so a crash loses at most what was not
 (``sync_file_after_records`` / ``sync_file_after_duration``) plus what was still queued in memory. A
 sibling process sharing the directory keeps its locks, so its open files are never taken.
 
-Blocking file work (write + fsync, rename) runs in a worker thread so it never stalls the event loop.
+Blocking file work (write + fsync, rename) runs in a worker thread so it never stalls the event loop. A
+failure of any kind there (``OSError`` such as ``ENOSPC``/``EIO``/``EACCES``, or anything a bug raises) is
+handled in that same thread call: the file is cut back to its last good block and published, the records
+not yet synced stay in memory for the retry, and the failure is logged and counted (``collector.supervise``).
+So a call that outlives its caller (the runner gave up after ``supervision.write_timeout``) still leaves
+the files consistent; the next call waits for it to finish before touching a file. A runner that retries
+the same batch after such a timeout does not append it twice. A file that cannot be published (rename
+refused) stays open and is published on the next heartbeat; on shutdown it is left as ``.partial`` for the
+next start to recover.
 
 Blocks are compressed with ``file_strategy.codec`` (an addition; Divolte's files are always ``null``).
 """
@@ -40,10 +48,10 @@ import os
 import re
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, TypeVar
 
 from collector.avro.container import ContainerWriter, complete_prefix
 from collector.avro.schemas import Schema
@@ -51,10 +59,15 @@ from collector.config.settings import FileStrategySettings
 from collector.errors import ConfigError, SinkError
 from collector.events import EncodedRecord
 from collector.protocol.identifiers import affinity_hash
+from collector.supervise import failure
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 PARTIAL_NAME = re.compile(r"^\d{14}-divolte-tracking-.+\.avro\.partial$")
+
+CLOSE_RETRY_DELAYS = (0.1, 0.3, 1.0)
+"""Seconds between the attempts to sync and publish a file when the sink closes."""
 
 FILE_NUMBER_STRIDE = 1000
 """With several worker processes, worker ``i`` numbers its shards from ``i × FILE_NUMBER_STRIDE + 1``."""
@@ -124,9 +137,13 @@ class FileSink:
         shards: int,
         *,
         hostname: str | None = None,
+        write_timeout: float = 60.0,
     ) -> None:
         self.name = name
         self.strategy = strategy
+        self.write_timeout = write_timeout
+        """A blocking step (sync, publish) still running after this long has failed: a hung disk is reported
+        and the step is retried once the hung call has finished."""
         self.schema = schema
         prefix = f"divolte.sinks.{name}.file_strategy"
         self.working_dir = local_directory(strategy.working_dir, f"{prefix}.working_dir")
@@ -136,6 +153,11 @@ class FileSink:
         self.hostname = hostname or socket.gethostname() or "localhost"
         self._shards = [_Shard(next(_flusher_numbers)) for _ in range(max(1, shards))]
         self.published: list[Path] = []
+        self.task_label = f"sink:{name}"
+        self._blocking: asyncio.Future[object] | None = None
+        """The last blocking call handed to a worker thread (it may outlive a caller that timed out)."""
+        self._taken: Sequence[EncodedRecord] | None = None
+        """The last batch taken: a retry of the same batch after a timeout is not appended again."""
 
     async def start(self) -> None:
         """Recover files a crashed process left behind; new files open on demand."""
@@ -190,6 +212,15 @@ class FileSink:
                 await self._try_sync(shard)
                 if shard.broken:
                     raise SinkError(f"file sink '{self.name}' cannot write to {self.working_dir}", retriable=True)
+        if records is not self._taken:
+            self._take(records)
+            self._taken = records
+        limit = self.strategy.sync_file_after_records
+        for shard in self._shards:
+            if len(shard.pending) >= limit:
+                await self._try_sync(shard)
+
+    def _take(self, records: Sequence[EncodedRecord]) -> None:
         shards = self._shards
         if len(shards) == 1:
             shards[0].pending.extend(record.payload for record in records)
@@ -197,12 +228,10 @@ class FileSink:
             count = len(shards)
             for record in records:
                 shards[affinity_hash(record.party_id) % count].pending.append(record.payload)
-        limit = self.strategy.sync_file_after_records
-        for shard in shards:
-            if len(shard.pending) >= limit:
-                await self._try_sync(shard)
 
     async def heartbeat(self) -> None:
+        """Sync by duration and roll by age; raises (retriable) while a shard cannot write or publish, so the
+        runner shows the sink failing even without traffic."""
         now = time.monotonic()
         for shard in self._shards:
             current = shard.file
@@ -210,14 +239,25 @@ class FileSink:
                 await self._try_sync(shard)
             current = shard.file
             if current is not None and now - current.opened_at > self.strategy.roll_every and not shard.broken:
-                await self._run(self._publish_blocking, shard)
+                await self._publish(shard)
+        if any(shard.broken for shard in self._shards):
+            raise SinkError(f"file sink '{self.name}' cannot write to {self.working_dir}", retriable=True)
 
     async def aclose(self) -> None:
+        """Sync and publish every file; a failure is tried again after ``CLOSE_RETRY_DELAYS`` (a passing fault
+        must not cost the records at shutdown), then a file is left for the next start to recover."""
         for shard in self._shards:
-            if shard.pending:
-                await self._try_sync(shard)
+            for delay in (0.0, *CLOSE_RETRY_DELAYS):
+                if not shard.pending and shard.file is None:
+                    break
+                await asyncio.sleep(delay)
+                if shard.pending:
+                    await self._try_sync(shard)
+                if not shard.pending and shard.file is not None:
+                    await self._publish(shard)
             if shard.file is not None:
-                await self._run(self._publish_blocking, shard)
+                with contextlib.suppress(TimeoutError):
+                    await self._run(self._leave_for_recovery_blocking, shard)
             if shard.pending:
                 log.error(
                     "File sink '%s': %d records could not be written before shutdown.",
@@ -231,20 +271,70 @@ class FileSink:
         extend it to hand the file on."""
         self.published.append(target)
 
-    @staticmethod
-    async def _run(func: object, shard: _Shard) -> None:
-        await asyncio.to_thread(func, shard)  # type: ignore[arg-type]
+    async def _run(self, func: Callable[[_Shard], _T], shard: _Shard) -> _T:
+        """``func(shard)`` in a worker thread, one call at a time: a call that outlived a caller who gave up
+        on it (a hung disk) finishes before the next starts."""
+        previous = self._blocking
+        if previous is not None and not previous.done():
+            await asyncio.wait({previous})
+        future = asyncio.get_running_loop().run_in_executor(None, func, shard)
+        self._blocking = future  # type: ignore[assignment]
+        async with asyncio.timeout(self.write_timeout):
+            return await asyncio.shield(future)
+
+    def _hung(self) -> TimeoutError:
+        return TimeoutError(f"the file system did not answer within supervision.write_timeout = {self.write_timeout} s")
 
     async def _try_sync(self, shard: _Shard) -> None:
+        pending = len(shard.pending)
         try:
-            await self._run(self._sync_blocking, shard)
-        except OSError as exc:
+            error = await self._run(self._sync_safely_blocking, shard)
+        except TimeoutError:
+            shard.broken = True  # until the hung call finishes and a sync succeeds
+            error = self._hung()
+        if error is not None:
+            failure(self.task_label, error, f"could not write {pending} records to {self.working_dir} (kept for retry)")
+
+    async def _publish(self, shard: _Shard) -> bool:
+        """Publish the shard's file; False (logged and counted) when it could not, the file then stays open."""
+        try:
+            error = await self._run(self._publish_safely_blocking, shard)
+        except TimeoutError:
+            error = self._hung()
+        if error is not None:
+            failure(self.task_label, error, f"could not publish a file into {self.publish_dir} (retried)")
+        return error is None
+
+    def _sync_safely_blocking(self, shard: _Shard) -> Exception | None:
+        """Sync, or on any failure cut the file back to its last good block and mark the shard broken."""
+        try:
+            self._sync_blocking(shard)
+        except Exception as exc:  # ENOSPC, EIO, EACCES, a library's error or a bug: the records stay pending
             shard.broken = True
-            log.error("File sink '%s': write failed (%s); %d records kept for retry.",
-                      self.name, exc, len(shard.pending))  # fmt: skip
-            await self._run(self._abandon_blocking, shard)
-        else:
-            shard.broken = False
+            self._abandon_blocking(shard)
+            return exc
+        shard.broken = False
+        return None
+
+    def _publish_safely_blocking(self, shard: _Shard) -> Exception | None:
+        if shard.pending:
+            error = self._sync_safely_blocking(shard)
+            if error is not None:
+                return error
+        try:
+            self._publish_blocking(shard)
+        except Exception as exc:  # the file stays open, complete up to its last sync
+            return exc
+        return None
+
+    def _leave_for_recovery_blocking(self, shard: _Shard) -> None:
+        """Shutdown with a file that could not be published: release it as ``.partial``; the next start
+        cuts it to its last complete block and publishes it."""
+        current, shard.file = shard.file, None
+        if current is not None:
+            with contextlib.suppress(OSError):
+                current.handle.close()
+            log.error("File sink '%s': left %s for the next start to recover.", self.name, current.partial)
 
     def _open_blocking(self, shard: _Shard) -> _OpenFile:
         stamp = time.strftime("%Y%m%d%H%M%S", time.localtime())
@@ -261,7 +351,8 @@ class FileSink:
             handle.flush()
             os.fsync(handle.fileno())
         except OSError:
-            handle.close()
+            with contextlib.suppress(OSError):  # closing flushes the header again: on a full disk, that fails too
+                handle.close()
             partial.unlink(missing_ok=True)
             raise
         now = time.monotonic()
@@ -281,20 +372,20 @@ class FileSink:
         current.last_sync = time.monotonic()
 
     def _publish_blocking(self, shard: _Shard) -> None:
-        """Sync what is pending, close, and rename into the publish directory (or delete if empty)."""
+        """Close a synced file and rename it into the publish directory (or delete it if empty). On failure the
+        file stays the shard's open file."""
         current = shard.file
         if current is None:
             return
-        if shard.pending:
-            self._sync_blocking(shard)
-        shard.file = None
         # Rename or delete while the lock is held, so no other process's recovery can take the file first.
         if current.synced_records == 0:
             current.partial.unlink(missing_ok=True)
+            shard.file = None
             current.handle.close()
             return
         target = self.publish_dir / current.name
         os.rename(current.partial, target)
+        shard.file = None
         current.handle.close()
         self._on_published(target)
         log.info("File sink '%s': published %s (%d records).", self.name, target, current.synced_records)

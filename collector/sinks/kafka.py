@@ -23,6 +23,7 @@ dead-letter folder (``collector.sinks.deadletter``), so that one poison record n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -44,6 +45,7 @@ from collector.events import EncodedRecord
 from collector.sinks.kafka_config import ProducerOptions
 from collector.sinks.kafka_diagnosis import connection_error, explain
 from collector.sinks.partition import KeyPartitioner
+from collector.supervise import failure, supervise
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +113,12 @@ def throttle_aiokafka_logs() -> None:
 class KafkaConnection:
     """The process's one producer, connected on demand and shared by every Kafka sink."""
 
-    def __init__(self, options: ProducerOptions) -> None:
+    def __init__(self, options: ProducerOptions, *, write_timeout: float = 60.0) -> None:
         self.options = options
+        self.stop_grace = min(STOP_GRACE_SECONDS, write_timeout)
         self._producer: Any = None
         self._lock: asyncio.Lock | None = None
+        self._connecting: asyncio.Future[Any] | None = None
         self._users = 0
         self._last_error = ""
         throttle_aiokafka_logs()
@@ -133,7 +137,18 @@ class KafkaConnection:
                 await self._producer.stop()
                 self._producer = None
             if self._producer is None:
-                self._producer = await self._connect()
+                # Connecting runs in a task of its own that no caller's timeout can cancel: aiokafka leaks the
+                # connection it is opening when start() is cancelled. A caller that gives up leaves it running;
+                # the next caller (or release) takes its outcome.
+                if self._connecting is None:
+                    self._connecting = asyncio.ensure_future(self._connect())
+                    self._connecting.add_done_callback(_retrieved)
+                connecting = self._connecting
+                try:
+                    self._producer = await asyncio.shield(connecting)
+                finally:
+                    if connecting.done():
+                        self._connecting = None
         return self._producer
 
     @staticmethod
@@ -145,8 +160,15 @@ class KafkaConnection:
         producer = AIOKafkaProducer(**self.options.kwargs)
         try:
             await producer.start()
-        except (KafkaError, OSError) as exc:
-            await producer.stop()
+        except asyncio.CancelledError:  # only release() cancels a connect: shutting down
+            with contextlib.suppress(Exception):
+                await asyncio.shield(producer.stop())
+            raise
+        except Exception as exc:  # KafkaError and OSError are expected; anything else too must keep the records
+            if not isinstance(exc, KafkaError | OSError):
+                failure("kafka-connect", exc, "could not start the Kafka producer")
+            with contextlib.suppress(Exception):
+                await producer.stop()
             try:
                 async with asyncio.timeout(DIAGNOSIS_SECONDS):
                     cause = await connection_error(self.options.kwargs)
@@ -156,7 +178,7 @@ class KafkaConnection:
             if explanation:
                 message = f"cannot connect to Kafka at bootstrap.servers={self.options.bootstrap}: {explanation}"
             else:
-                message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc}"
+                message = f"cannot reach Kafka at bootstrap.servers={self.options.bootstrap}: {exc!r}"
             if message != self._last_error:
                 hint = "" if explanation else "; check the address and the brokers"
                 log.error("%s. Records are kept until it works%s.", message, hint)
@@ -169,19 +191,41 @@ class KafkaConnection:
     def acquire(self) -> None:
         self._users += 1
 
-    async def release(self) -> None:
-        """The last sink to close stops the producer, waiting a little for records still in flight."""
+    async def release(self, sink: str) -> None:
+        """The last sink to close stops the producer, waiting a little (``stop_grace``) for records in flight."""
         self._users -= 1
-        if self._users > 0 or self._producer is None:
+        if self._users > 0:
+            return
+        connecting, self._connecting = self._connecting, None
+        if connecting is not None and self._producer is None:  # a connect nobody waits for any more
+            if not connecting.done():
+                connecting.cancel()
+            await asyncio.wait({connecting})
+            if not connecting.cancelled() and connecting.exception() is None:
+                self._producer = connecting.result()
+        if self._producer is None:
             return
         producer, self._producer = self._producer, None
-        stopping = asyncio.ensure_future(producer.stop())
-        done, _ = await asyncio.wait({stopping}, timeout=STOP_GRACE_SECONDS)
-        if not done:
-            accumulator = getattr(producer, "_message_accumulator", None)
-            if accumulator is not None:  # unreachable brokers: fail what waits, so stop() can finish
-                accumulator.fail_all(KafkaError("the collector is shutting down"))
-            await stopping
+        for attempt in (1, 2, 3):  # a passing fault gets more tries, so the producer's connections are released
+            stopping = asyncio.ensure_future(producer.stop())
+            try:
+                done, _ = await asyncio.wait({stopping}, timeout=self.stop_grace)
+                if not done:
+                    hung = TimeoutError(f"no answer within {self.stop_grace} s")
+                    failure(f"kafka-producer:{sink}", hung, "is stopping the producer; failing the records in it")
+                    accumulator = getattr(producer, "_message_accumulator", None)
+                    if accumulator is not None:  # unreachable brokers: fail what waits, so stop() can finish
+                        accumulator.fail_all(KafkaError("the collector is shutting down"))
+                await stopping
+                return
+            except Exception as exc:  # records not acknowledged are in the runner's spool already
+                failure(f"kafka-producer:{sink}", exc, f"could not stop the Kafka producer (attempt {attempt} of 3)")
+
+
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A connect's failure is logged by ``_connect``; mark it seen so asyncio does not report it again."""
+    if not future.cancelled():
+        future.exception()
 
 
 class KafkaSink:
@@ -209,7 +253,7 @@ class KafkaSink:
     async def start(self) -> None:
         """Never fails for Kafka being down: the collector starts, and records wait until it is back."""
         self.connection.acquire()
-        self._probe = asyncio.create_task(self._check_topic(), name=f"kafka-probe-{self.name}")
+        self._probe = supervise(f"kafka-probe:{self.name}", self._check_topic)
 
     async def _check_topic(self) -> None:
         try:
@@ -356,4 +400,4 @@ class KafkaSink:
         if self._probe is not None and not self._probe.done():
             self._probe.cancel()
             await asyncio.gather(self._probe, return_exceptions=True)
-        await self.connection.release()
+        await self.connection.release(self.name)

@@ -18,6 +18,7 @@ for ``sasl.mechanism`` PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512, over SASL_PLAINTEX
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import ssl
 from collections.abc import Callable, Mapping
@@ -127,6 +128,22 @@ def _choice(allowed: Mapping[str, Any] | tuple[str, ...], *, upper: bool = False
     return parse
 
 
+SASL_LIBRARIES = {"GSSAPI": ("gssapi", "kerberos")}
+"""SASL mechanism → (the Python module aiokafka needs for it, the extra of this package that installs it)."""
+
+
+def _with_library(mechanism: str) -> str:
+    """A mechanism whose library is missing is refused now, not by a dying sink at the first record."""
+    module, extra = SASL_LIBRARIES.get(mechanism, ("", ""))
+    if module and importlib.util.find_spec(module) is None:
+        raise ValueError(
+            f"{mechanism} needs the Python package '{module}', which is not installed: "
+            f"pip install 'divolte-collector-py[{extra}]' (it also needs the system's Kerberos library, e.g. "
+            "libkrb5-dev to build it), or choose another mechanism"
+        )
+    return mechanism
+
+
 TRANSLATED: dict[str, tuple[str, Callable[[str], Any]]] = {
     "bootstrap.servers": ("bootstrap_servers", _servers),
     "client.id": ("client_id", str),
@@ -140,7 +157,7 @@ TRANSLATED: dict[str, tuple[str, Callable[[str], Any]]] = {
     "connections.max.idle.ms": ("connections_max_idle_ms", _int(1)),
     "enable.idempotence": ("enable_idempotence", _bool),
     "security.protocol": ("security_protocol", _choice(_SECURITY_PROTOCOLS, upper=True)),
-    "sasl.mechanism": ("sasl_mechanism", _choice(_SASL_MECHANISMS, upper=True)),
+    "sasl.mechanism": ("sasl_mechanism", lambda text: _with_library(_choice(_SASL_MECHANISMS, upper=True)(text))),
     "sasl.kerberos.service.name": ("sasl_kerberos_service_name", str),
 }
 """Java property → (aiokafka argument, parser). ``sasl.jaas.config`` and ``ssl.*`` are handled apart."""

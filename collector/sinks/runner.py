@@ -2,7 +2,12 @@
 
 Enqueueing never blocks the event loop. A retriable ``SinkError`` keeps the batch and retries it with
 exponential backoff while the queue absorbs new records; a non-retriable one loses the batch, logs it and
-counts it. If the runner's task dies, pending work fails loudly and readiness turns red.
+counts it. Anything else a sink raises (a library's own error, ``OSError``, ``MemoryError``, a bug's
+``RuntimeError`` or ``AssertionError``), and a write, heartbeat or close that takes longer than
+``supervision.write_timeout``, is treated as a retriable failure too: logged with its traceback
+(rate-limited) and counted by ``collector.supervise``, the batch kept and retried. The runner's own tasks are
+supervised, so they cannot die silently. A sink failing for longer than ``supervision.failing_after`` turns
+readiness red and is logged as an error every minute until it writes again; its records are kept.
 
 Without a spool, a full queue drops records, counted and logged at a bounded rate, as Divolte does.
 
@@ -25,6 +30,7 @@ import os
 import time
 from dataclasses import dataclass
 
+from collector.config.settings import SupervisionSettings
 from collector.counters import LatencyHistogram
 from collector.errors import RecordsRejected, SinkError
 from collector.events import EncodedRecord
@@ -32,6 +38,7 @@ from collector.ratelimit import RateLimitedLog
 from collector.sinks.base import Sink
 from collector.sinks.deadletter import DeadLetters
 from collector.sinks.spool import Spool
+from collector.supervise import failure, supervise
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,12 @@ HEARTBEAT_SECONDS = 1.0
 MAX_BACKOFF_SECONDS = 5.0
 """Retries back off from 0.1 s to this: a sink that comes back is written to within seconds."""
 SPOOL_SYNC_SECONDS = 1.0
+CLOSE_SECONDS = 30.0
+"""Closing a sink (its last syncs and publishes, S3 uploads, stopping the Kafka producer) may take this long
+beyond ``write_timeout``; a close still running then is given up (logged, counted), and the next start finds
+what it left (``.partial`` files, the spool, the upload folder)."""
+STILL_FAILING_LOG_SECONDS = 60.0
+"""A sink failing for longer than ``failing_after`` says so this often."""
 
 
 @dataclass(slots=True)
@@ -57,6 +70,8 @@ class SinkStatistics:
     spool_appended: int = 0
     spool_replayed: int = 0
     dropped_spool_full: int = 0
+    failing_seconds: float = 0.0
+    """How long the sink has been failing without a successful write (0 when it is not failing)."""
 
 
 async def _wait(event: asyncio.Event, timeout: float) -> None:
@@ -71,13 +86,21 @@ class SinkRunner:
     """Feeds one sink from a bounded queue (and a disk spool behind it); ``offer`` is called for every record."""
 
     def __init__(
-        self, sink: Sink, capacity: int, spool: Spool | None = None, dead_letters: DeadLetters | None = None
+        self,
+        sink: Sink,
+        capacity: int,
+        spool: Spool | None = None,
+        dead_letters: DeadLetters | None = None,
+        limits: SupervisionSettings | None = None,
     ) -> None:
         self.sink = sink
         self.dead_letters = dead_letters
         self.name = sink.name
         self.capacity = capacity
         self.spool = spool
+        self.limits = limits or SupervisionSettings()
+        self.task_label = f"sink:{sink.name}"
+        """This sink's label in ``divolte_task_failures_total{task}``."""
         self._queue: collections.deque[EncodedRecord] = collections.deque()
         self._wakeup = asyncio.Event()
         self._closing = False
@@ -92,10 +115,14 @@ class SinkRunner:
         self.lost_errors = 0
         self.retries = 0
         self._failing = False
+        self._failing_since: float | None = None
+        self._last_error = ""
         self._periodic_failed = False
         self._spool_full = False
         self._drop_log = RateLimitedLog(log, 10.0)
         self._spool_log = RateLimitedLog(log, 10.0)
+        self._still_failing_log = RateLimitedLog(log, STILL_FAILING_LOG_SECONDS)
+        self._periodic_log = RateLimitedLog(log, 10.0)
 
     # --- intake ----------------------------------------------------------------------------------------
 
@@ -131,6 +158,15 @@ class SinkRunner:
             if not self._wakeup.is_set():
                 self._wakeup.set()
             return True
+        if spool.disk_error is not None and len(self._queue) < self.capacity:
+            # The disk refuses the spool (full, failing): memory is the only place left. (Such records may
+            # overtake spooled ones; losing them would be worse.)
+            self._queue.append(record)
+            self._spool_log.error(
+                "Sink '%s': the spool in %s cannot be written (%s); keeping records in memory (%d queued of %d).",
+                self.name, spool.directory, spool.disk_error, len(self._queue), self.capacity,
+            )  # fmt: skip
+            return True
         self._spool_full = True
         self.dropped_spool_full += 1
         self._spool_log.error(
@@ -146,18 +182,26 @@ class SinkRunner:
         if self.spool is not None:
             self.spool.open()
         await self.sink.start()
-        self._task = asyncio.create_task(self._run(), name=f"sink-{self.name}")
-        if self.spool is not None:
-            self._sync_task = asyncio.create_task(self._sync_spool(self.spool), name=f"spool-{self.name}")
+        self._task = supervise(self.task_label, self._run)
+        spool = self.spool
+        if spool is not None:
+            self._sync_task = supervise(f"spool:{self.name}", lambda: self._sync_spool(spool))
 
     @property
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
     @property
+    def failing_seconds(self) -> float:
+        since = self._failing_since
+        return 0.0 if since is None else time.monotonic() - since
+
+    @property
     def healthy(self) -> bool:
-        """Ready to take traffic: running, and nothing being dropped (or failing, when there is no spool)."""
-        if self._periodic_failed or not self.running:
+        """Ready to take traffic: running, nothing being dropped, not failing (writes or periodic work) for
+        longer than ``failing_after``, and, without a spool, its writes not failing at all (records would pile
+        up in memory)."""
+        if not self.running or self.failing_seconds > self.limits.failing_after:
             return False
         return not self._spool_full if self.spool is not None else not self._failing
 
@@ -176,6 +220,7 @@ class SinkRunner:
             spool_appended=spool.appended if spool else 0,
             spool_replayed=spool.replayed if spool else 0,
             dropped_spool_full=self.dropped_spool_full,
+            failing_seconds=self.failing_seconds,
         )
 
     # --- the loop --------------------------------------------------------------------------------------
@@ -219,27 +264,46 @@ class SinkRunner:
 
     async def _heartbeat(self) -> None:
         try:
-            await self.sink.heartbeat()
+            async with asyncio.timeout(self.limits.write_timeout):
+                await self.sink.heartbeat()
         except SinkError as exc:
             self._periodic_failed = True
-            log.error("Sink '%s': periodic work failed: %s", self.name, exc)
+            self._started_failing(str(exc))
+            self._periodic_log.error("Sink '%s': periodic work failed: %s", self.name, exc)
+        except Exception as exc:  # a hang (TimeoutError), a library's error or a bug: the sink carries on
+            self._periodic_failed = True
+            self._started_failing(repr(exc))
+            failure(self.task_label, exc, "failed in its periodic work")
         else:
+            if self._periodic_failed and not self._failing:
+                self._failing_since = None
             self._periodic_failed = False
 
+    def _started_failing(self, error: str) -> None:
+        """Start the clock of a failure episode (once), and say so every minute once it is too long."""
+        self._last_error = error
+        if self._failing_since is None:
+            self._failing_since = time.monotonic()
+        failing = self.failing_seconds
+        if failing > self.limits.failing_after:
+            self._still_failing_log.error(
+                "Sink '%s' has been FAILING for %.0f s (longer than supervision.failing_after = %g s); last "
+                "error: %s. Its records are kept (%d queued, %d bytes spooled); readiness fails until it writes "
+                "again.", self.name, failing, self.limits.failing_after, error, len(self._queue),
+                self.spool.bytes if self.spool else 0,
+            )  # fmt: skip
+
     async def _write_with_retry(self, batch: list[EncodedRecord]) -> bool:
-        """Write the batch, retrying retriable errors; False only when closing with a spool to fall back on."""
+        """Write the batch, retrying failed writes; False only when closing with a spool to fall back on."""
         backoff = 0.1
         while True:
             started = time.perf_counter()
+            deadline = asyncio.timeout(self.limits.write_timeout)
             try:
-                await self.sink.write_batch(batch)
-            except RecordsRejected as exc:
-                self._dead_letter(exc, len(batch))
-                return True
-            except SinkError as exc:
-                if not exc.retriable:
-                    self.lost_errors += len(batch)
-                    log.error("Sink '%s': %d records lost: %s", self.name, len(batch), exc)
+                async with deadline:
+                    await self.sink.write_batch(batch)
+            except Exception as exc:
+                if self._write_failed(exc, batch, hung=deadline.expired()):
                     return True
                 self._failing = True
                 self.retries += 1
@@ -257,15 +321,36 @@ class SinkRunner:
             if self._failing:
                 log.info("Sink '%s': writing again after %d failed attempts.", self.name, self.retries)
             self._failing = False
+            self._failing_since = None
             self.written += len(batch)
             self.write_latency.observe(time.perf_counter() - started)
             return True
+
+    def _write_failed(self, exc: Exception, batch: list[EncodedRecord], *, hung: bool) -> bool:
+        """Every exception a write raised, in one place: True when the batch is settled (lost, counted), False
+        when it is kept and retried. A hang past ``write_timeout`` arrives here as ``TimeoutError``."""
+        if isinstance(exc, RecordsRejected):
+            self._dead_letter(exc, len(batch))
+            return True
+        if isinstance(exc, SinkError):
+            if not exc.retriable:
+                self.lost_errors += len(batch)
+                log.error("Sink '%s': %d records lost: %s", self.name, len(batch), exc)
+                return True
+            self._started_failing(str(exc))
+            return False
+        if hung:
+            exc = TimeoutError(f"the write took longer than supervision.write_timeout = {self.limits.write_timeout} s")
+        failure(self.task_label, exc, f"could not write a batch of {len(batch)} records (kept for a retry)")
+        self._started_failing(repr(exc))
+        return False
 
     def _dead_letter(self, exc: RecordsRejected, batch_size: int) -> None:
         """The sink wrote the batch except ``exc.records``, which it refuses for good: they go to the dead-letter
         folder (``collector.sinks.deadletter``; it logs and counts) so that they never hold up the records behind."""
         self.written += batch_size - len(exc.records)
         self._failing = False
+        self._failing_since = None
         if self.dead_letters is None:
             self.lost_errors += len(exc.records)
             log.error("Sink '%s': %d records refused for good and lost (no dead-letter folder): %s",
@@ -281,8 +366,9 @@ class SinkRunner:
         if spool is None or not self._queue or not spool.fits(self._queue):
             return
         records = list(self._queue)
+        if not spool.prepend(records):
+            return  # the disk refuses the spool: the queue stays in memory
         self._queue.clear()
-        spool.prepend(records)
         log.warning(
             "Sink '%s': writes are failing; spooling to %s (the %d queued records, then every new one) until "
             "the sink catches up.", self.name, spool.directory, len(records),
@@ -293,14 +379,18 @@ class SinkRunner:
         so that a segment closed meanwhile cannot pull the descriptor away)."""
         while True:
             await asyncio.sleep(SPOOL_SYNC_SECONDS)
-            fd = spool.flush()
-            if fd is None:
+            try:
+                fd = spool.flush()
+                if fd is None:
+                    continue
+                duplicate = os.dup(fd)
+            except OSError as exc:  # e.g. a full disk: the bytes stay in the buffer for the next flush
+                failure(f"spool:{self.name}", exc, f"could not flush the spool in {spool.directory} (kept buffered)")
                 continue
-            duplicate = os.dup(fd)
             try:
                 await asyncio.to_thread(os.fsync, duplicate)
             except OSError as exc:
-                log.error("Sink '%s': spool sync failed: %s", self.name, exc)
+                failure(f"spool:{self.name}", exc, f"could not sync the spool in {spool.directory}")
             finally:
                 os.close(duplicate)
 
@@ -324,10 +414,16 @@ class SinkRunner:
                 await self._sync_task
         self._keep_or_lose_queue(timeout)
         try:
-            await self.sink.aclose()
+            async with asyncio.timeout(self.limits.write_timeout + CLOSE_SECONDS):
+                await self.sink.aclose()
+        except Exception as exc:  # what it could not finish is where the next start finds it
+            failure(self.task_label, exc, "could not close cleanly (a restart recovers its files and spool)")
         finally:
             if self.spool is not None:
-                self.spool.close()
+                try:
+                    self.spool.close()
+                except OSError as exc:  # a full disk at the last flush: what was still buffered is lost
+                    failure(self.task_label, exc, "could not flush its spool at shutdown")
 
     def _keep_or_lose_queue(self, timeout: float | None) -> None:
         remaining = list(self._queue)

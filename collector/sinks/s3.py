@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 import obstore
+import obstore.exceptions
 from obstore.store import S3Store
 
 from collector.avro.schemas import Schema
@@ -39,6 +40,7 @@ from collector.config.settings import S3SinkSettings
 from collector.errors import ConfigError, SinkError
 from collector.sinks.file import FileSink, check_directory, local_directory
 from collector.sinks.s3_store import FILE_NAME, check_key_pattern, describe_error, object_key, open_store
+from collector.supervise import failure, supervise
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ class S3Sink(FileSink):
         *,
         hostname: str | None = None,
         store: S3Store | None = None,
+        write_timeout: float = 60.0,
     ) -> None:
         key = f"divolte.sinks.{settings.name}"
         check_key_pattern(settings.key_pattern, f"{key}.key_pattern")
@@ -79,7 +82,7 @@ class S3Sink(FileSink):
         except OSError as exc:
             raise ConfigError(f"{working_key}: cannot create {local / 'upload'}: {exc}") from exc
         strategy = replace(settings.file_strategy, working_dir=str(local), publish_dir=str(local / "upload"))
-        super().__init__(settings.name, strategy, schema, shards, hostname=hostname)
+        super().__init__(settings.name, strategy, schema, shards, hostname=hostname, write_timeout=write_timeout)
         self.settings = settings
         self.upload_dir = local / "upload"
         self.store = store or open_store(settings.bucket, region=settings.region, endpoint=settings.endpoint)
@@ -137,16 +140,17 @@ class S3Sink(FileSink):
                         self.name, files, size, self.upload_dir)  # fmt: skip
         self._start_uploader()
 
-    def _start_uploader(self) -> None:
-        self._uploader = asyncio.create_task(self._upload_loop(), name=f"s3-upload-{self.name}")
-
     async def heartbeat(self) -> None:
+        """The file sink's periodic work; raises (retriable) while uploads fail, so the runner's failure clock
+        runs: readiness turns red once uploads have failed for longer than ``supervision.failing_after``."""
         await super().heartbeat()
-        task = self._uploader
-        if task is not None and task.done():  # never dies silently: restart it, and say so once
-            exc = None if task.cancelled() else task.exception()
-            self._start_uploader()
-            raise SinkError(f"S3 sink '{self.name}': the uploader stopped ({exc!r}); restarted", retriable=True)
+        if self._failing:
+            raise SinkError(f"uploads to s3://{self.settings.bucket} are failing (records kept on local disk)",
+                            retriable=True)  # fmt: skip
+
+    def _start_uploader(self) -> None:
+        """The uploader is supervised: whatever it raises is logged, counted, and it starts again."""
+        self._uploader = supervise(f"s3-upload:{self.name}", self._upload_loop)
 
     async def aclose(self) -> None:
         """Publish every open file, then keep uploading for up to ``CLOSE_UPLOAD_SECONDS``; files still
@@ -201,6 +205,10 @@ class S3Sink(FileSink):
                 continue
             await _wait(self._wake, RESCAN_SECONDS)
 
+    async def _put(self, key: str, path: Path) -> None:
+        """The one call that talks to S3 (a multipart upload above ``MULTIPART_CHUNK_BYTES``)."""
+        await obstore.put_async(self.store, key, path, chunk_size=MULTIPART_CHUNK_BYTES)
+
     async def _upload(self, path: Path) -> bool | None:
         """Upload one file and delete it; True when done, None when skipped, False when S3 failed."""
         key = object_key(self.settings.prefix, self.settings.key_pattern, path.name, self.name)
@@ -209,9 +217,12 @@ class S3Sink(FileSink):
             return None  # gone, or another process is uploading it
         try:
             size = os.fstat(lock.fileno()).st_size
-            try:
-                await obstore.put_async(self.store, key, path, chunk_size=MULTIPART_CHUNK_BYTES)
-            except Exception as exc:  # obstore's errors, and OSError from reading the file
+            try:  # each started chunk may take write_timeout: a hung connection cannot stall the uploads
+                async with asyncio.timeout(self.write_timeout * (1 + size // MULTIPART_CHUNK_BYTES)):
+                    await self._put(key, path)
+            except Exception as exc:  # obstore's errors, OSError from reading the file, and anything unexpected
+                if not isinstance(exc, obstore.exceptions.BaseError | OSError):
+                    failure(f"s3-upload:{self.name}", exc, f"could not upload {path.name}")
                 self.failed_uploads += 1
                 self._failing = True
                 files, backlog = await asyncio.to_thread(self._backlog)

@@ -17,6 +17,10 @@ once a second) and on close, and then ``fsync``-ed. A process crash therefore lo
 the last second that were still in the process's buffer; a crash in the middle of a write leaves a torn
 last record, which the reader recognises by its length or checksum and skips, with everything before it
 intact. Each process writes to a segment of its own, so nothing is ever appended after a torn record.
+
+A disk that refuses writes (``ENOSPC``, ``EIO``) makes ``append`` and ``prepend`` answer "not stored" (and
+``disk_error`` says why) instead of raising, so the runner keeps the record in memory rather than losing it;
+bytes the buffered writer could not hand to the disk stay in its buffer and go out with the next flush.
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class Spool:
         self.replayed = 0
         self.dropped_full = 0
         self.corrupt_bytes = 0
+        self.disk_error: OSError | None = None
+        """The last write the disk refused; None once a write succeeds again."""
         self._lock: BinaryIO | None = None
         self._segments: list[int] = []
         """Numbers of the segments on disk, oldest first; the last one is the writer's if it is open."""
@@ -185,10 +191,15 @@ class Spool:
         if self.bytes + len(data) > self.max_bytes:
             self.dropped_full += 1
             return False
-        writer = self._writer
-        if writer is None or self._sizes[self._writer_number] >= self.segment_bytes:
-            writer = self._new_segment((self._segments[-1] + 1) if self._segments else FIRST_SEGMENT)
-        writer.write(data)
+        try:
+            writer = self._writer
+            if writer is None or self._sizes[self._writer_number] >= self.segment_bytes:
+                writer = self._new_segment((self._segments[-1] + 1) if self._segments else FIRST_SEGMENT)
+            writer.write(data)
+        except OSError as exc:  # the disk is full or failing: not stored, the caller keeps the record
+            self.disk_error = exc
+            return False
+        self.disk_error = None
         self._sizes[self._writer_number] += len(data)
         self._total += len(data)
         self.appended += 1
@@ -206,21 +217,29 @@ class Spool:
         if self._acked is not None and self._acked != (self._segments[0], len(MAGIC)):
             # Cannot happen through the runner: its queue only holds records while the spool is unread.
             log.warning("Spool %s: records put before a partly delivered spool may be sent twice.", self.directory)
-        self._close_writer()
         number = self._segments[0] - 1 if self._segments else FIRST_SEGMENT
         size = len(MAGIC)
-        with open(self.directory / f"{number:020d}.spool", "wb") as out:
-            out.write(MAGIC)
-            stored = 0
-            for record in records:
-                data = frame(record)
-                if self.bytes + size + len(data) > self.max_bytes:
-                    break
-                out.write(data)
-                size += len(data)
-                stored += 1
-            out.flush()
-            os.fsync(out.fileno())
+        path = self.directory / f"{number:020d}.spool"
+        try:
+            self._close_writer()
+            with open(path, "wb") as out:
+                out.write(MAGIC)
+                stored = 0
+                for record in records:
+                    data = frame(record)
+                    if self.bytes + size + len(data) > self.max_bytes:
+                        break
+                    out.write(data)
+                    size += len(data)
+                    stored += 1
+                out.flush()
+                os.fsync(out.fileno())
+        except OSError as exc:  # nothing stored: the caller keeps the records
+            self.disk_error = exc
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
+            return 0
+        self.disk_error = None
         self._segments.insert(0, number)
         self._sizes[number] = size
         self._total += size

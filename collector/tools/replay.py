@@ -112,5 +112,5 @@ async def replay(files: list[str], settings: Settings, timeout: float, out: IO[s
                 print(f"Error: {exc}", file=err)
                 status = 1
     finally:
-        await connection.release()
+        await connection.release("replay")
     return status

@@ -56,3 +56,5 @@ def start_collector(tmp_path: Path) -> Iterator[StartCollector]:
         if running.process.poll() is None:
             running.process.kill()
             running.process.wait()
+    for running in started:  # no task of a real collector process died silently either
+        assert "exception was never retrieved" not in running.log(), running.log()

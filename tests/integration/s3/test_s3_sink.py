@@ -134,11 +134,13 @@ def test_s3_down_for_30_seconds_while_events_flow_loses_nothing(
 
     moto.stop()
     outage_started = time.monotonic()
-    send(collector, range(100, 700), per_second=20)  # 30 s of events while S3 is down
+    send(collector, range(100, 200), per_second=20)
+    # Records are safe on local disk: still ready (until the outage outlasts supervision.failing_after, 30 s).
+    assert httpx.get(f"{collector.base_url}/ready").status_code == 200
+    send(collector, range(200, 700), per_second=20)  # 30 s of events while S3 is down in all
     upload_dir = tmp_path / "work" / "lake" / "upload"
     backlog = list(upload_dir.iterdir())
     assert len(backlog) >= 10, backlog  # rolled files wait on local disk
-    assert httpx.get(f"{collector.base_url}/ready").status_code == 200  # records are safe: still ready
     assert "UPLOAD FAILED" in collector.log()
     assert time.monotonic() - outage_started >= 29
 
