@@ -19,6 +19,7 @@ from collector.sinks.deadletter import META_DETAIL, META_REASON, META_RECORDS, M
 from collector.sinks.runner import SinkRunner
 from collector.sinks.spool import Spool
 from collector.tools.cat import cat
+from tests.unit.sinks.helpers import until
 
 SCHEMA = default_schema()
 ENCODER = RecordEncoder(SCHEMA)
@@ -95,14 +96,6 @@ class PickySink:
 
     async def aclose(self) -> None:
         pass
-
-
-async def until(condition: object, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_the_runner_moves_refused_records_aside_and_goes_on(tmp_path: Path) -> None:

@@ -10,10 +10,7 @@ from collector.errors import SinkError
 from collector.events import EncodedRecord
 from collector.sinks.runner import SinkRunner
 from collector.sinks.spool import Spool, frame
-
-
-def record(n: int) -> EncodedRecord:
-    return EncodedRecord(f"0:a:party{n % 5}", n, n.to_bytes(4, "big") * 10)
+from tests.unit.sinks.helpers import record, until
 
 
 class FlakySink:
@@ -41,14 +38,6 @@ class FlakySink:
 
     async def aclose(self) -> None:
         self.closed = True
-
-
-async def until(condition: object, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 async def test_records_beyond_the_queue_are_spooled_and_delivered_in_order(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from collector.events import EncodedRecord
 from collector.sinks import runner as runner_module
 from collector.sinks.runner import SinkRunner
 from collector.supervise import TASK_FAILURES, supervise
-from tests.unit.sinks.test_runner import record, until
+from tests.unit.sinks.helpers import record, until
 
 
 class BrokenSink:
