@@ -7,25 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from collector.config import ConfigError, Settings, load
 from collector.config.settings import BrowserSourceSettings, KafkaSinkSettings, SinkTypeSettings
-
-
-def write(folder: Path, text: str, name: str = "divolte-collector.conf") -> Path:
-    path = folder / name
-    path.write_text("\n".join(line.strip() for line in text.splitlines()) + "\n", encoding="utf-8")
-    return path
-
-
-def problems(folder: Path, text: str, **env: str) -> list[str]:
-    with pytest.raises(ConfigError) as caught:
-        load(write(folder, text), env=env)
-    return caught.value.problems
-
-
-def settings(folder: Path, text: str, **env: str) -> Settings:
-    return load(write(folder, text), env=env)
-
+from tests.unit.config.helpers import problems, settings
 
 # --- unknown keys --------------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import pytest
 
 from collector.app import build_app
 from collector.config import ConfigError, load
-from tests.unit.config.test_config_errors import problems, write
+from tests.unit.config.helpers import problems, write
 
 KAFKA_GSSAPI = """
 divolte.global.kafka { enabled = true, producer { bootstrap.servers = "127.0.0.1:9", security.protocol = SASL_PLAINTEXT,
