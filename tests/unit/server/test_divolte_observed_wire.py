@@ -19,7 +19,7 @@ from collector.app import build_app
 from collector.config import load
 from collector.protocol.header_values import header_text
 from tests.paths import REPO
-from tests.unit.server.test_fast_path import SENTINEL, Server, protocol, without_access_log
+from tests.unit.server.harness import SENTINEL, Server, protocol, without_access_log
 
 OBSERVED: dict[str, Any] = json.loads((REPO / "tests" / "data" / "divolte-observed.json").read_text("utf-8"))
 QUERY = "p=0%3Ai1t84hgy%3Aparty&s=0%3Ai1t84hgy%3Asession&v=0%3ApageView&e=0%3AeventId&c=i1t8q2b6&n=f&f=f"

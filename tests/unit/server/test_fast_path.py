@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any, cast
@@ -16,7 +15,7 @@ import uvicorn
 from uvicorn.protocols.http import httptools_impl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from collector.app import FrontDoor, build_app
+from collector.app import build_app
 from collector.config import load
 from collector.config.settings import ServerSettings
 from collector.counters import RefusalCounts
@@ -24,8 +23,8 @@ from collector.events import CapturedRequest
 from collector.server.fast_path import PixelFastPath
 from collector.server.protocol import CollectorHttpProtocol, GuardedHttpToolsProtocol, http_protocol
 from collector.sources.browser import PixelEndpoint
+from tests.unit.server.harness import SENTINEL, Server, protocol, without_access_log
 
-SENTINEL = b'"6b3edc43-20ec-4078-bc47-e965dd76b88a"'
 EVENT = b"/csc-event?p=0%3Ai1t84hgy%3Aparty&s=0%3Ai1t84hgy%3As&v=0%3Av&e=0%3Ave&c=i1t8q2b6&n=t&f=t&t=pageView"
 
 CASES: dict[str, bytes] = {
@@ -62,46 +61,6 @@ divolte {{
 """
 
 
-class Server:
-    """The collector app under uvicorn in this event loop, without its lifespan (the intake just fills)."""
-
-    def __init__(self, app: FrontDoor, server: uvicorn.Server, task: asyncio.Task[None]) -> None:
-        self.app = app
-        self.server = server
-        self.task = task
-
-    @property
-    def port(self) -> int:
-        return int(self.server.servers[0].sockets[0].getsockname()[1])
-
-    def captured(self) -> list[CapturedRequest]:
-        return list(self.app.collector.intake._items)
-
-    async def exchange(self, request: bytes) -> bytes:
-        """Send ``request`` in one write and read until the server closes or stays quiet."""
-        reader, writer = await asyncio.open_connection("127.0.0.1", self.port)
-        writer.write(request)
-        await writer.drain()
-        data = b""
-        while True:
-            try:
-                chunk = await asyncio.wait_for(reader.read(65536), 0.2)
-            except TimeoutError:
-                break
-            if not chunk:
-                break
-            data += chunk
-        writer.close()
-        return re.sub(rb"date: [^\r]+", b"date: <now>", data)
-
-
-def protocol(fast: bool) -> Callable[[ServerSettings, RefusalCounts], type[asyncio.Protocol]]:
-    """The collector's protocol with its pixel fast path, or the same limits without it (every request
-    through ASGI), as ``http_protocol`` binds them."""
-    cls = CollectorHttpProtocol if fast else GuardedHttpToolsProtocol
-    return lambda limits, refusals: cast(Any, functools.partial(cls, limits=limits, refusals=refusals))
-
-
 async def start(
     tmp_path: Path, fast: bool, http: Callable[[ServerSettings, RefusalCounts], type[asyncio.Protocol]] | None = None
 ) -> Server:
@@ -131,12 +90,6 @@ async def servers(tmp_path: Path) -> AsyncIterator[tuple[Server, Server]]:
     for s in (plain, fast):
         s.server.should_exit = True
         await s.task
-
-
-def without_access_log(monkeypatch: pytest.MonkeyPatch) -> None:
-    """pytest attaches its capture handlers to every logger during a test, which reads as access logging
-    switched on (the fast path then steps aside); the collector runs with none."""
-    monkeypatch.setattr(logging.getLogger("uvicorn.access"), "handlers", [])
 
 
 def comparable(requests: list[CapturedRequest]) -> list[tuple[Any, ...]]:
