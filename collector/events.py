@@ -84,3 +84,5 @@ class EncodedRecord:
     timestamp: int
     payload: bytes
     """The plain Avro binary encoding of the record (no framing)."""
+    event_id: str = ""
+    """The event's id: the Pub/Sub sink's ``eventIdentifier`` attribute (other sinks do not need it)."""

@@ -23,6 +23,7 @@ from collector.config.settings import (
     MappingSettings,
     MetricsSettings,
     PrivacySettings,
+    PubsubGlobalSettings,
     ServerSettings,
     Settings,
     SinkSettings,
@@ -70,7 +71,7 @@ def _global(section: Section, env: Mapping[str, str]) -> GlobalSettings:
         hdfs=_sink_type(section.section("hdfs"), defaults.hdfs, extra="client"),
         gcs=_sink_type(section.section("gcs"), defaults.gcs),
         kafka=_kafka(section.section("kafka")),
-        gcps=_sink_type(section.section("gcps"), defaults.gcps, extra="project_id", env=env),
+        gcps=_gcps(section.section("gcps"), env),
         s3=_sink_type(section.section("s3"), defaults.s3),
         metrics=_metrics(section.section("metrics")),
         privacy=_privacy(section.section("privacy")),
@@ -181,20 +182,30 @@ def _mapper(section: Section) -> MapperSettings:
     return result
 
 
-def _sink_type(
-    section: Section, d: SinkTypeSettings, *, extra: str = "", env: Mapping[str, str] | None = None
-) -> SinkTypeSettings:
+def _sink_type(section: Section, d: SinkTypeSettings, *, extra: str = "") -> SinkTypeSettings:
     enabled = section.boolean("enabled", d.enabled)
     threads = section.integer("threads", d.threads)
     buffer_size = section.integer("buffer_size", d.buffer_size)
     client = section.properties("client") if extra == "client" else None
-    project_id = section.optional_string("project_id") if extra == "project_id" else None
-    if extra == "project_id" and project_id is None and env is not None:
-        project_id = next((env[name] for name in GOOGLE_PROJECT_VARIABLES if env.get(name)), None)
     section.finish()
-    return SinkTypeSettings(
-        enabled=enabled, threads=threads, buffer_size=buffer_size, client=client, project_id=project_id
+    return SinkTypeSettings(enabled=enabled, threads=threads, buffer_size=buffer_size, client=client)
+
+
+def _gcps(section: Section, env: Mapping[str, str]) -> PubsubGlobalSettings:
+    d = PubsubGlobalSettings()
+    project_id = section.optional_string("project_id")
+    if project_id is None:
+        project_id = next((env[name] for name in GOOGLE_PROJECT_VARIABLES if env.get(name)), None)
+    result = PubsubGlobalSettings(
+        enabled=section.boolean("enabled", d.enabled),
+        threads=section.integer("threads", d.threads),
+        buffer_size=section.integer("buffer_size", d.buffer_size),
+        project_id=project_id,
+        spool_dir=section.string("spool_dir", d.spool_dir),
+        spool_max_bytes=section.integer("spool_max_bytes", d.spool_max_bytes, minimum=0, maximum=LONG_MAX),
     )
+    section.finish()
+    return result
 
 
 def _kafka(section: Section) -> KafkaGlobalSettings:

@@ -64,15 +64,13 @@ class MapperSettings:
 
 @dataclass(frozen=True, slots=True)
 class SinkTypeSettings:
-    """``divolte.global.<hdfs|gcs|gcps>``: whether sinks of this type run, and their queue sizes."""
+    """``divolte.global.<hdfs|gcs|s3>``: whether sinks of this type run, and their queue sizes."""
 
     enabled: bool = False
     threads: int = 1
     buffer_size: int = 1048576
     client: dict[str, str] | None = None
     """``hdfs.client`` properties (flattened); unused by local file sinks."""
-    project_id: str | None = None
-    """``gcps.project_id``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +90,21 @@ class KafkaGlobalSettings:
     ``<spool_dir>/<sink name>/dead-letter`` (``collector.sinks.deadletter``)."""
     dead_letter_max_bytes: int = 1024**3
     """Disk space per sink for dead letters; refused records that do not fit are lost (counted, logged)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PubsubGlobalSettings:
+    """``divolte.global.gcps``: Divolte's keys, and (additions) the disk spool behind each Pub/Sub sink's queue."""
+
+    enabled: bool = False
+    threads: int = 2
+    buffer_size: int = 1048576
+    project_id: str | None = None
+    """None: ``GOOGLE_CLOUD_PROJECT`` / ``GCLOUD_PROJECT`` (read while building the settings)."""
+    spool_dir: str = "/tmp/divolte-spool"
+    """Each Pub/Sub sink spools under ``<spool_dir>/<sink name>``; one collector process per directory."""
+    spool_max_bytes: int = 1024**3
+    """Disk space per sink for records Pub/Sub has not taken yet; 0 turns spooling off (Divolte's dropping)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +143,7 @@ class GlobalSettings:
     hdfs: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(enabled=True, threads=2))
     gcs: SinkTypeSettings = field(default_factory=SinkTypeSettings)
     kafka: KafkaGlobalSettings = field(default_factory=KafkaGlobalSettings)
-    gcps: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(threads=2))
+    gcps: PubsubGlobalSettings = field(default_factory=PubsubGlobalSettings)
     s3: SinkTypeSettings = field(default_factory=lambda: SinkTypeSettings(enabled=True))
     """An addition: ``divolte.global.s3`` for S3 sinks (enabled by default: a sink is opt-in anyway)."""
     metrics: MetricsSettings = field(default_factory=MetricsSettings)

@@ -207,6 +207,6 @@ class Processor:
                     route.name, event.source, exc, self._mapping_errors[route.name],
                 )  # fmt: skip
                 continue
-            encoded = EncodedRecord(event.party_id, event.timestamp, payload)
+            encoded = EncodedRecord(event.party_id, event.timestamp, payload, event.event_id)
             for sink in route.sinks:
                 sink.offer(encoded)

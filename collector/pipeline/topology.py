@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collector.avro.schemas import Schema, default_schema, load_schema
-from collector.config.settings import HdfsSinkSettings, KafkaSinkSettings, MappingSettings, S3SinkSettings, Settings
+from collector.config.settings import (
+    GcpsSinkSettings,
+    HdfsSinkSettings,
+    KafkaSinkSettings,
+    MappingSettings,
+    S3SinkSettings,
+    Settings,
+)
 from collector.errors import ConfigError, MappingError
 from collector.events import DivolteEvent
 from collector.mapping.base import RecordMapping
@@ -148,6 +155,10 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
                 problems.extend(p for p in exc.problems if p not in problems)
                 continue
             runners[sink_name] = _kafka_runner(settings, sink_settings, kafka_connection, schema)
+        elif isinstance(sink_settings, GcpsSinkSettings):
+            from collector.sinks.pubsub import pubsub_runner  # Google's libraries load only when a sink needs them
+
+            runners[sink_name] = pubsub_runner(settings, sink_settings, schema.json)
         else:
             problems.append(
                 f"divolte.sinks.{sink_name}: sinks of type '{sink_settings.type}' are not supported by this "

@@ -59,7 +59,8 @@ def settings_for(settings: Settings, index: int) -> Settings:
     kafka = dataclasses.replace(
         settings.global_.kafka, spool_dir=spool_dir_for(settings.global_.kafka.spool_dir, index)
     )
-    return dataclasses.replace(settings, global_=dataclasses.replace(settings.global_, kafka=kafka))
+    gcps = dataclasses.replace(settings.global_.gcps, spool_dir=spool_dir_for(settings.global_.gcps.spool_dir, index))
+    return dataclasses.replace(settings, global_=dataclasses.replace(settings.global_, kafka=kafka, gcps=gcps))
 
 
 def stranded_spools(settings: Settings) -> list[Path]:

@@ -148,3 +148,19 @@ def test_one_process_per_directory(tmp_path: Path) -> None:
         opened(tmp_path)
     spool.close()
     opened(tmp_path).close()
+
+
+def test_event_ids_come_back_and_records_spooled_without_them_still_read(tmp_path: Path) -> None:
+    """The Pub/Sub sink needs each record's event id after a replay; spools written before event ids were kept
+    (no flag in the party-id length) read back with an empty one."""
+    spool = opened(tmp_path)
+    with_ids = [
+        EncodedRecord(r.party_id, r.timestamp, r.payload, f"0:ev{i}:ë") for i, r in enumerate(map(record, range(5)))
+    ]
+    without = record(99)
+    assert all(spool.append(r) for r in [*with_ids, without])
+    assert spool.fits(with_ids) and not opened(tmp_path / "small", max_bytes=len(MAGIC) + 10).fits(with_ids)
+    assert drain(spool) == [*with_ids, without]
+    old_style = frame(without)
+    assert old_style[8 + 8 + 3] & 0x80 == 0  # the flag byte (top of the little-endian u32 party length) is clear
+    assert frame(with_ids[0])[8 + 8 + 3] & 0x80 == 0x80

@@ -1,0 +1,190 @@
+"""Google's in-memory Pub/Sub fake (``pstest``) as a real gRPC server on 127.0.0.1, for tests.
+
+    python tests/servers/pubsub/server.py fetch        # go build main.go into .cache/go/bin/pstest-server (once)
+    python -m tests.servers.pubsub.server run [--port 8085]   # a server until Ctrl-C (make pubsub-server)
+
+``fetch`` builds ``main.go`` (a small wrapper of ``cloud.google.com/go/pubsub/v2/pstest``) with the Go toolchain;
+the modules come through the Go module proxy into Go's own module cache. A stamp beside the binary holds a hash
+of the sources, so a second run with the same sources does nothing. ``PubsubServer`` starts the binary on a
+port, waits until it accepts connections and stops it by its PID; ``stop`` is a clean stop (SIGTERM), after
+which the server has written every message it acknowledged to ``dump`` (the fake keeps them only in memory).
+Only the standard library is used here, so ``make pubsub-server`` can build before any virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[2]
+BINARY = REPO / ".cache" / "go" / "bin" / "pstest-server"
+STAMP = BINARY.with_name("pstest-server.sources")
+SOURCES = ("main.go", "go.mod", "go.sum")
+FETCH = "python3 tests/servers/pubsub/server.py fetch   (or: make pubsub-server)"
+
+
+class PubsubUnavailable(RuntimeError):
+    """Go is missing or the build failed, so no Pub/Sub server can run here."""
+
+
+def _sources_hash() -> str:
+    digest = hashlib.sha256()
+    for name in SOURCES:
+        digest.update((HERE / name).read_bytes())
+    return digest.hexdigest()
+
+
+def fetch() -> Path:
+    """The server binary, building it first if it is missing or older than its sources."""
+    wanted = _sources_hash()
+    if BINARY.exists() and STAMP.exists() and STAMP.read_text() == wanted:
+        return BINARY
+    if shutil.which("go") is None:
+        raise PubsubUnavailable("the Go toolchain is needed to build the Pub/Sub test server (make system-deps)")
+    BINARY.parent.mkdir(parents=True, exist_ok=True)
+    partial = BINARY.with_name(BINARY.name + ".partial")
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+    command = ["go", "build", "-o", str(partial), "."]
+    result = subprocess.run(command, cwd=HERE, env=env, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise PubsubUnavailable(f"go build of the Pub/Sub test server failed:\n{result.stdout}\n{result.stderr}")
+    partial.replace(BINARY)
+    STAMP.write_text(wanted)
+    return BINARY
+
+
+def binary() -> Path:
+    """The built server, or an error that says how to build it (tests fail, they are never skipped)."""
+    if not BINARY.exists():
+        raise PubsubUnavailable(f"the Pub/Sub test server is not built; run: {FETCH}")
+    return BINARY
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PubsubServer:
+    """One pstest server on ``port``; ``start``/``stop`` keep the port, so clients reconnect to a restart (which
+    starts empty: topics and messages are in memory)."""
+
+    def __init__(self, workdir: Path, *, port: int | None = None) -> None:
+        self.binary = binary()
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+        self.runs = 0
+        workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def host(self) -> str:
+        """What ``PUBSUB_EMULATOR_HOST`` is set to."""
+        return f"127.0.0.1:{self.port}"
+
+    def dump_path(self, run: int) -> Path:
+        return self.workdir / f"messages-{run}.jsonl"
+
+    def start(self, timeout: float = 30.0) -> None:
+        assert not self.running, "already running"
+        self.runs += 1
+        with open(self.workdir / "server.log", "ab") as out:
+            self.process = subprocess.Popen(
+                [str(self.binary), "-port", str(self.port), "-dump", str(self.dump_path(self.runs))],
+                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not self._port_open():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pstest-server exited with {self.process.returncode}:\n{self.tail()}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise RuntimeError(f"pstest-server did not listen within {timeout:.0f} s:\n{self.tail()}")
+            time.sleep(0.05)
+
+    def _port_open(self) -> bool:
+        with socket.socket() as sock:
+            sock.settimeout(0.5)
+            return sock.connect_ex(("127.0.0.1", self.port)) == 0
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+        """Stop serving (SIGTERM) and return the messages this run acknowledged, as the server dumped them."""
+        if not self.running:
+            return []
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RuntimeError(f"pstest-server did not stop within {timeout:.0f} s:\n{self.tail()}") from None
+        return self.dumped(self.runs)
+
+    def dumped(self, run: int) -> list[dict[str, Any]]:
+        path = self.dump_path(run)
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text().splitlines() if line]
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        path = self.workdir / "server.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("fetch", help="build the server (once; later runs reuse it)")
+    run = commands.add_parser("run", help="run a server in the foreground until Ctrl-C")
+    run.add_argument("--port", type=int, default=8085)
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "fetch":
+            started = time.monotonic()
+            path = fetch()
+            print(f"Pub/Sub test server: {path.relative_to(REPO)} ({time.monotonic() - started:.1f} s)")
+            return 0
+        server = PubsubServer(REPO / ".cache" / "pubsub-run", port=args.port)
+    except PubsubUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    signal.signal(signal.SIGTERM, _interrupt)
+    server.start()
+    print(f"Pub/Sub (pstest) on {server.host}: export PUBSUB_EMULATOR_HOST={server.host}; Ctrl-C stops it")
+    try:
+        while server.running:
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
