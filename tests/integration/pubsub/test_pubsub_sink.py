@@ -11,6 +11,7 @@ import io
 import json
 import time
 from pathlib import Path
+from typing import cast
 
 import avro.io
 import avro.schema
@@ -38,8 +39,7 @@ PAYLOAD = bytes.fromhex(VECTOR["avro_binary_hex"])
 
 def decode(data: bytes) -> dict[str, object]:
     reader = avro.io.DatumReader(SCHEMA)
-    record: dict[str, object] = reader.read(avro.io.BinaryDecoder(io.BytesIO(data)))
-    return record
+    return cast(dict[str, object], reader.read(avro.io.BinaryDecoder(io.BytesIO(data))))
 
 
 def sink(pubsub: Pubsub, topic: str, *, confluent_id: int | None = None) -> PubsubSink:
