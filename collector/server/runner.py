@@ -20,7 +20,13 @@ import uvicorn
 
 from collector import __version__
 from collector.app import Collector, FrontDoor, build_app
-from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, S3SinkSettings, Settings
+from collector.config.settings import (
+    BrowserSourceSettings,
+    GcpsSinkSettings,
+    HdfsSinkSettings,
+    S3SinkSettings,
+    Settings,
+)
 from collector.server.protocol import http_protocol
 
 log = logging.getLogger("collector")
@@ -84,6 +90,10 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
             lines.append(f"Sink '{name}': files built in {(Path(fs.working_dir) / name).resolve()}, uploaded to "
                          f"s3://{sink.bucket}/{sink.prefix}{sink.key_pattern} "
                          f"(roll every {fs.roll_every:g} s, codec {fs.codec})")  # fmt: skip
+        elif isinstance(sink, GcpsSinkSettings) and settings.global_.gcps.enabled:
+            lines.append(
+                f"Sink '{name}': Pub/Sub topic projects/{settings.global_.gcps.project_id}/topics/{sink.topic}"
+            )
     return lines
 
 

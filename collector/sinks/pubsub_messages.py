@@ -86,20 +86,21 @@ class MessageBuilder:
 def requests(
     records: Sequence[EncodedRecord], indices: Sequence[int], count_threshold: int, bytes_threshold: int
 ) -> Iterator[list[int]]:
-    """Record indices grouped into publish requests as the Java publisher's batching does: a request is closed
-    once it holds ``count_threshold`` messages or ``bytes_threshold`` bytes of data (so it has at least one),
-    and never exceeds Pub/Sub's own limits."""
+    """Record indices grouped into publish requests as the Java publisher batches: a request is closed before a
+    message that would take its data to ``bytes_threshold`` bytes, and once it holds ``count_threshold``
+    messages or that many bytes (every request has at least one message), within Pub/Sub's own limits."""
     count_limit = max(1, min(count_threshold, MAX_REQUEST_MESSAGES))
+    bytes_limit = max(1, min(bytes_threshold, MAX_REQUEST_BYTES))
     group: list[int] = []
     size = 0
     for index in indices:
         length = len(records[index].payload)
-        if group and size + length > MAX_REQUEST_BYTES:
+        if group and size + length >= bytes_limit:
             yield group
             group, size = [], 0
         group.append(index)
         size += length
-        if len(group) >= count_limit or size >= bytes_threshold:
+        if len(group) >= count_limit or size >= bytes_limit:
             yield group
             group, size = [], 0
     if group:

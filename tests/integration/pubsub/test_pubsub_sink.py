@@ -67,7 +67,7 @@ def test_each_record_is_a_message_with_its_avro_bytes_and_divoltes_attributes(pu
     topic = pubsub.create_topic()
     # 1472045379412 ms is 2016-08-24T13:29:39.412Z; a whole second prints no fraction; 10 ms prints ".010".
     times = [1472045379412, 1472045379000, 1472045379010]
-    # 250 records of 430 bytes: Divolte's 1,000-byte requests make ~84 publish requests, sent concurrently.
+    # 250 records of 430 bytes: Divolte's 1,000-byte requests hold two each: 125 requests, sent concurrently.
     records = [EncodedRecord(party_id(i), times[i % 3], PAYLOAD, f"0:ev{i:04d}:{'e' * 20}") for i in range(250)]
     asyncio.run(publish(sink(pubsub, topic), records))
 

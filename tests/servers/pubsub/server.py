@@ -81,8 +81,10 @@ class PubsubServer:
     """One pstest server on ``port``; ``start``/``stop`` keep the port, so clients reconnect to a restart (which
     starts empty: topics and messages are in memory)."""
 
-    def __init__(self, workdir: Path, *, port: int | None = None) -> None:
+    def __init__(self, workdir: Path, *, port: int | None = None, dump: bool = True) -> None:
+        """``dump``: have the server write what it acknowledged when stopped (off for benchmarks: it takes time)."""
         self.binary = binary()
+        self.dump = dump
         self.workdir = workdir
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -102,7 +104,8 @@ class PubsubServer:
         self.runs += 1
         with open(self.workdir / "server.log", "ab") as out:
             self.process = subprocess.Popen(
-                [str(self.binary), "-port", str(self.port), "-dump", str(self.dump_path(self.runs))],
+                [str(self.binary), "-port", str(self.port),
+                 *(["-dump", str(self.dump_path(self.runs))] if self.dump else [])],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
@@ -123,7 +126,7 @@ class PubsubServer:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self, timeout: float = 10.0) -> list[dict[str, Any]]:
+    def stop(self, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Stop serving (SIGTERM) and return the messages this run acknowledged, as the server dumped them."""
         if not self.running:
             return []
