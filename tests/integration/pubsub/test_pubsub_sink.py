@@ -10,6 +10,7 @@ import asyncio
 import io
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import cast
 
@@ -174,3 +175,68 @@ def test_a_missing_topic_or_unusable_credentials_stop_the_collector_with_the_fix
     log = bad.log()
     assert f"the Google Cloud credentials cannot be used (GOOGLE_APPLICATION_CREDENTIALS={key})" in log
     assert "Point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file" in log
+
+
+def test_pubsub_unreachable_at_start_up_keeps_the_records_until_it_answers(
+    pubsub_factory: Callable[[], Pubsub],
+) -> None:
+    """Only what a person must fix stops the start; an outage does not: the records wait and go out later."""
+    server = pubsub_factory()
+    topic = server.create_topic()
+    server.server.stop()
+
+    async def scenario() -> SinkRunner:
+        runner = SinkRunner(sink(server, topic), capacity=100)
+        await runner.start()  # logs that Pub/Sub cannot be reached, and starts
+        for i in range(10):
+            runner.offer(EncodedRecord(party_id(i), 1472045379412, PAYLOAD, f"0:ev{i}"))
+        await asyncio.sleep(3.0)  # the sink's retry_settings give up after 2 s: the runner keeps the batch
+        assert runner.written == 0 and runner.statistics().failing
+        await asyncio.to_thread(server.server.start)
+        await asyncio.to_thread(server.connect)
+        await asyncio.to_thread(server.create_topic, topic)
+        deadline = time.monotonic() + 30
+        while runner.written < 10:
+            assert time.monotonic() < deadline, runner.statistics()
+            await asyncio.sleep(0.05)
+        await runner.aclose(timeout=10)
+        return runner
+
+    asyncio.run(scenario())
+    assert sorted(m.attributes["eventIdentifier"] for m in server.pull(topic, 10)) == [f"0:ev{i}" for i in range(10)]
+
+
+def service_account_key(path: Path) -> None:
+    """A well-formed service-account key file (its key is made here, and never accepted by Google)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path.write_text(json.dumps({
+        "type": "service_account", "project_id": PROJECT, "private_key_id": "0" * 40, "private_key": pem.decode(),
+        "client_email": f"collector@{PROJECT}.iam.gserviceaccount.com", "client_id": "1",
+        "token_uri": "http://127.0.0.1:9/token",
+    }))  # fmt: skip
+
+
+def test_a_valid_key_file_opens_an_authorised_channel(
+    pubsub: Pubsub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Without an emulator the sink loads Application Default Credentials and opens a TLS channel; pointed at
+    the (plaintext) test server instead of Google, the handshake fails, which is an outage: it starts anyway."""
+    import collector.sinks.pubsub as module
+
+    monkeypatch.delenv("PUBSUB_EMULATOR_HOST", raising=False)
+    service_account_key(tmp_path / "key.json")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "key.json"))
+    monkeypatch.setattr(module, "ENDPOINT", pubsub.host)
+    target = sink(pubsub, "any")
+    target.channel = PubsubChannel(None)
+
+    async def start() -> None:
+        await target.start()
+        await target.aclose()
+
+    asyncio.run(start())
+    assert f"cannot reach Pub/Sub at {pubsub.host}" in caplog.text
