@@ -212,14 +212,11 @@ class PubsubSink:
             cause = self._explain(first) if first.code() not in RETRIABLE else f"{first.code().name}: {first.details()}"
         else:
             cause = repr(first)
-        problem = (
-            f"could not publish to {self.topic} at {self.channel.target} ({len(failures)} of {requests_sent} "
-            f"requests failed): {cause}"
-        )
-        if problem != self._problem:
+        problem = f"could not publish to {self.topic} at {self.channel.target}: {cause}"
+        if problem != self._problem:  # once per episode, not on every retry
             log.error("Pub/Sub sink '%s': %s. Records are kept until this is fixed.", self.name, problem)
             self._problem = problem
-        return SinkError(problem, retriable=True)
+        return SinkError(f"{problem} ({len(failures)} of {requests_sent} publish requests failed)", retriable=True)
 
     async def heartbeat(self) -> None:
         """Nothing time-based: gRPC keeps the channel."""

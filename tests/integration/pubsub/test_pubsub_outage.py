@@ -91,3 +91,5 @@ def test_a_twenty_second_pubsub_outage_mid_stream_loses_nothing(
     assert len(first_run) < len(sent) and len(second_run) > len(during)  # the outage held records back
     log = collector.log()
     assert "spooling to" in log and "UNAVAILABLE" in log and "does not exist" in log
+    errors = log.count("ERROR [collector.sinks.pubsub]")
+    assert errors <= 5, f"{errors} errors logged: once per cause, not on every retry"
