@@ -217,7 +217,7 @@ class FileStrategySettings:
 class RetrySettings:
     """``gcs``/``gcps`` ``retry_settings``: parsed and validated for compatibility.
 
-    Unused until those sinks exist.
+    The Pub/Sub sink retries each publish request by them (``collector.sinks.pubsub.publish_with_retry``).
     """
 
     max_attempts: int = 0

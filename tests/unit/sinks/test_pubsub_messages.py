@@ -159,3 +159,11 @@ def test_the_gcps_spool_keys(tmp_path: Path) -> None:
     gcps = load(config, env={}).global_.gcps
     assert (gcps.project_id, gcps.spool_dir, gcps.spool_max_bytes, gcps.threads) == ("p", "/var/spool/x", 1000, 2)
     assert load(None, env={"GOOGLE_CLOUD_PROJECT": "from-env"}).global_.gcps.spool_dir == "/tmp/divolte-spool"
+
+
+def test_each_worker_process_spools_pubsub_records_in_a_folder_of_its_own() -> None:
+    from collector.server.workers import settings_for
+
+    settings = load(None, env={})
+    assert settings_for(settings, 0).global_.gcps.spool_dir == "/tmp/divolte-spool"
+    assert settings_for(settings, 3).global_.gcps.spool_dir == "/tmp/divolte-spool/worker-3"
