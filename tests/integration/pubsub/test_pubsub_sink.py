@@ -240,3 +240,21 @@ def test_a_valid_key_file_opens_an_authorised_channel(
 
     asyncio.run(start())
     assert f"cannot reach Pub/Sub at {pubsub.host}" in caplog.text
+
+
+def test_several_worker_processes_publish_with_spools_of_their_own(
+    pubsub: Pubsub, start_collector: StartCollector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """gRPC is loaded in each worker after the fork (never in the fork server), and each worker spools apart."""
+    monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub.host)
+    topic = pubsub.create_topic()
+    config = gcps_config(topic, tmp_path / "spool").replace("hdfs.enabled = false", "hdfs.enabled = false\n"
+                                                             "    server.processes = 2")  # fmt: skip
+    collector = start_collector(config)
+    events = [(party, event) for event in range(10) for party in range(30)]
+    for start in range(0, len(events), 50):  # several connections, so both workers get some
+        send_events(collector.base_url, events[start : start + 50])
+    messages = pubsub.pull(topic, len(events))
+    assert collector.stop() == 0
+    assert sorted(event_number(decode(m.data)) for m in messages) == sorted(events)
+    assert (tmp_path / "spool" / "pubsub").is_dir() and (tmp_path / "spool" / "worker-1" / "pubsub").is_dir()
