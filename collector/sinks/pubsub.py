@@ -19,8 +19,9 @@ topic's schema refuses) are not retried within the write but are kept the same w
 
 Credentials: with ``PUBSUB_EMULATOR_HOST`` set, a plaintext channel to it and no credentials (as Divolte);
 otherwise Application Default Credentials (``GOOGLE_APPLICATION_CREDENTIALS``, gcloud's, the metadata server).
-At start-up the credentials are loaded and the topic is looked up: unusable credentials, a missing topic or no
-permission stop the collector with the fix; Pub/Sub merely unreachable does not (records wait in the spool).
+At start-up the credentials are loaded and the topic is looked up: unusable credentials or a missing topic stop the
+collector with the fix; Pub/Sub merely unreachable does not (records wait in the spool), nor credentials that
+may publish but not look topics up (``roles/pubsub.publisher``: a warning says the check was skipped).
 """
 
 from __future__ import annotations
@@ -167,6 +168,11 @@ class PubsubSink:
                 log.error("Pub/Sub sink '%s': cannot reach Pub/Sub at %s to check topic %s (%s); starting anyway, "
                           "records are kept until it answers.", self.name, self.channel.target, self.topic,
                           exc.details())  # fmt: skip
+                return
+            if exc.code() == grpc.StatusCode.PERMISSION_DENIED:  # roles/pubsub.publisher may publish, not look up
+                log.warning("Pub/Sub sink '%s': not allowed to look topic %s up (%s), so it is not checked at "
+                            "start-up; publishing will tell (grant pubsub.topics.get, e.g. roles/pubsub.viewer, to "
+                            "have it checked).", self.name, self.topic, exc.details())  # fmt: skip
                 return
             await self.channel.aclose()
             problem = f"divolte.sinks.{self.name}: {self._explain(exc)}"

@@ -258,3 +258,39 @@ def test_several_worker_processes_publish_with_spools_of_their_own(
     assert collector.stop() == 0
     assert sorted(event_number(decode(m.data)) for m in messages) == sorted(events)
     assert (tmp_path / "spool" / "pubsub").is_dir() and (tmp_path / "spool" / "worker-1" / "pubsub").is_dir()
+
+
+def test_credentials_that_may_not_publish_keep_the_records_until_they_may(
+    pubsub_factory: Callable[[], Pubsub], caplog: pytest.LogCaptureFixture
+) -> None:
+    """roles/pubsub.publisher alone may not look topics up: the start-up check is skipped with a warning. A
+    publish refused for permission is kept (spool, retries) with the fix logged, and goes out once allowed."""
+    server = pubsub_factory()
+    topic = server.create_topic()
+    server.server.stop()
+    server.server.deny = ["GetTopic", "Publish"]
+    server.server.start()
+    server.connect()
+    server.create_topic(topic)
+
+    async def scenario() -> None:
+        runner = SinkRunner(sink(server, topic), capacity=100)
+        await runner.start()
+        runner.offer(EncodedRecord(party_id(1), 1472045379412, PAYLOAD, "0:ev:1"))
+        await asyncio.sleep(1.0)
+        assert runner.written == 0 and runner.statistics().failing
+        server.server.stop()
+        server.server.deny = []
+        await asyncio.to_thread(server.server.start)
+        await asyncio.to_thread(server.connect)
+        await asyncio.to_thread(server.create_topic, topic)
+        deadline = time.monotonic() + 30
+        while runner.written < 1:
+            assert time.monotonic() < deadline, runner.statistics()
+            await asyncio.sleep(0.05)
+        await runner.aclose(timeout=10)
+
+    asyncio.run(scenario())
+    assert [m.attributes["eventIdentifier"] for m in server.pull(topic, 1)] == ["0:ev:1"]
+    assert f"not allowed to look topic projects/{PROJECT}/topics/{topic} up" in caplog.text
+    assert "cannot be used (PERMISSION_DENIED)" in caplog.text and "roles/pubsub.publisher" in caplog.text

@@ -2,6 +2,9 @@
 // 127.0.0.1 for the collector's tests. Clients reach it through PUBSUB_EMULATOR_HOST and create topics and
 // subscriptions with the ordinary admin API. It prints "listening on HOST:PORT" once it accepts connections.
 //
+// -deny METHOD (e.g. GetTopic; may repeat) answers that method PERMISSION_DENIED, as Pub/Sub does for credentials
+// without the permission (the fake has no IAM of its own).
+//
 // On SIGTERM or SIGINT it stops serving first and then, with -dump FILE, writes every message it acknowledged
 // (one JSON object a line: id, topic, data as base64, attributes) before it exits. The fake keeps messages only
 // in memory; the dump is how a test that stops the server (a Pub/Sub outage) still sees what it had accepted.
@@ -13,9 +16,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"cloud.google.com/go/pubsub/v2/pstest"
+	"google.golang.org/grpc/codes"
 )
 
 type dumped struct {
@@ -25,11 +30,23 @@ type dumped struct {
 	Attributes map[string]string `json:"attributes"`
 }
 
+type methods []string
+
+func (m *methods) String() string     { return strings.Join(*m, ",") }
+func (m *methods) Set(v string) error { *m = append(*m, v); return nil }
+
 func main() {
 	port := flag.Int("port", 0, "TCP port on 127.0.0.1 (0: any free port)")
 	dump := flag.String("dump", "", "write the acknowledged messages to this file on exit")
+	var denied methods
+	flag.Var(&denied, "deny", "answer this method PERMISSION_DENIED (may repeat)")
 	flag.Parse()
-	server := pstest.NewServerWithAddress(fmt.Sprintf("127.0.0.1:%d", *port))
+	var options []pstest.ServerReactorOption
+	for _, method := range denied {
+		options = append(options, pstest.WithErrorInjection(method, codes.PermissionDenied,
+			"User not authorized to perform this action."))
+	}
+	server := pstest.NewServerWithAddress(fmt.Sprintf("127.0.0.1:%d", *port), options...)
 	fmt.Printf("listening on %s\n", server.Addr)
 	signals := make(chan os.Signal, 1)
 	signal.Notify(signals, syscall.SIGTERM, syscall.SIGINT)

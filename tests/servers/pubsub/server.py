@@ -93,6 +93,8 @@ class PubsubServer:
         """``dump``: have the server write what it acknowledged when stopped (off for benchmarks: it takes time)."""
         self.binary = binary()
         self.dump = dump
+        self.deny: list[str] = []
+        """Methods the next ``start`` has the server answer PERMISSION_DENIED (``GetTopic``, ``Publish``)."""
         self.workdir = workdir
         self.port = port or free_port()
         self.process: subprocess.Popen[bytes] | None = None
@@ -113,7 +115,8 @@ class PubsubServer:
         with open(self.workdir / "server.log", "ab") as out:
             self.process = subprocess.Popen(
                 [str(self.binary), "-port", str(self.port),
-                 *(["-dump", str(self.dump_path(self.runs))] if self.dump else [])],
+                 *(["-dump", str(self.dump_path(self.runs))] if self.dump else []),
+                 *(arg for method in self.deny for arg in ("-deny", method))],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
