@@ -64,14 +64,13 @@ def settings_for(settings: Settings, index: int) -> Settings:
 
 
 def stranded_spools(settings: Settings) -> list[Path]:
-    """Spool folders of worker indexes this configuration no longer runs (``processes`` was lowered): their
-    records wait there until a worker of that index runs again."""
-    kafka = settings.global_.kafka
-    if not kafka.enabled or kafka.spool_max_bytes == 0:
-        return []
+    """Spool folders (Kafka's and Pub/Sub's) of worker indexes this configuration no longer runs (``processes``
+    was lowered): their records wait there until a worker of that index runs again."""
+    spooling = (settings.global_.kafka, settings.global_.gcps)
+    roots = sorted({Path(s.spool_dir) for s in spooling if s.enabled and s.spool_max_bytes > 0})
     processes = settings.global_.server.processes
     stranded = []
-    for folder in sorted(Path(kafka.spool_dir).glob("worker-*")):
+    for folder in (folder for root in roots for folder in sorted(root.glob("worker-*"))):
         index = folder.name.removeprefix("worker-")
         if index.isdigit() and int(index) >= processes and any(folder.rglob("*.spool")):
             stranded.append(folder)

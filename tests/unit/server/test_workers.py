@@ -32,3 +32,13 @@ def test_spools_of_workers_no_longer_run_are_named(tmp_path: Path) -> None:
     assert stranded_spools(two) == [spool / "worker-2"]  # worker-1 runs; worker-3 has nothing waiting
     one = load(None, env={}, overrides=overrides)
     assert stranded_spools(one) == [spool / "worker-1", spool / "worker-2"]
+
+
+def test_pubsub_spools_of_workers_no_longer_run_are_named_too(tmp_path: Path) -> None:
+    spool = tmp_path / "gcps-spool"
+    (spool / "worker-1" / "pubsub").mkdir(parents=True)
+    (spool / "worker-1" / "pubsub" / "00000000001000000000.spool").write_bytes(b"DVSPOOL1")
+    overrides = {"divolte.global.gcps.enabled": True, "divolte.global.gcps.project_id": "p",
+                 "divolte.global.gcps.spool_dir": str(spool)}  # fmt: skip
+    assert stranded_spools(load(None, env={}, overrides=overrides)) == [spool / "worker-1"]
+    assert settings_for(load(None, env={}, overrides=overrides), 1).global_.gcps.spool_dir == str(spool / "worker-1")
