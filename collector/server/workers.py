@@ -9,7 +9,7 @@ intake, mapping, its own sinks and Kafka producer) with four differences, all wi
 - its duplicate memory is the shared segment (``collector.enrich.shared_memory``), so a retry that reaches
   another worker is still flagged;
 - its file names number from ``index × 1000 + 1`` (``collector.sinks.file.number_files_for_worker``) and
-  its Kafka spool is ``<spool_dir>/worker-<index>`` (worker 0 keeps ``<spool_dir>`` itself, so going from
+  its Kafka (and Pub/Sub) spool is ``<spool_dir>/worker-<index>`` (worker 0 keeps ``<spool_dir>`` itself, so going from
   one process to several never strands a spool), so workers never share a file or a spool;
 - it renews its readiness on the status board, answers the other workers' metric scrapes on a Unix socket,
   and stops (the usual drain) when its supervisor is gone (its lifeline pipe reads end of file).
@@ -50,7 +50,7 @@ log = logging.getLogger("collector")
 
 
 def spool_dir_for(spool_dir: str, index: int) -> str:
-    """Worker ``index``'s Kafka spool folder (worker 0: the configured one)."""
+    """Worker ``index``'s spool folder under ``spool_dir`` (worker 0: the configured one)."""
     return spool_dir if index == 0 else str(Path(spool_dir) / f"worker-{index}")
 
 
