@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             path = fetch()
             print(f"Pub/Sub test server: {path.relative_to(REPO)} ({time.monotonic() - started:.1f} s)")
             return 0
-        server = PubsubServer(REPO / ".cache" / "pubsub-run", port=args.port)
+        server = PubsubServer(REPO / ".cache" / "pubsub-run", port=args.port, dump=False)
     except PubsubUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1
