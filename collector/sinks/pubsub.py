@@ -270,5 +270,6 @@ def pubsub_runner(settings: Settings, sink: GcpsSinkSettings, schema_json: str) 
         raise ConfigError("divolte.global.gcps.project_id: a Google Cloud project id is needed")
     channel = PubsubChannel(os.environ.get("PUBSUB_EMULATOR_HOST") or None)
     pubsub = PubsubSink(sink, project_id, channel, schema_json, confluent_id_of(settings, sink.name))
-    spool = Spool(Path(gcps.spool_dir) / sink.name, gcps.spool_max_bytes) if gcps.spool_max_bytes > 0 else None
+    directory = Path(gcps.spool_dir) / sink.name
+    spool = Spool(directory, gcps.spool_max_bytes, event_ids=True) if gcps.spool_max_bytes > 0 else None
     return SinkRunner(pubsub, gcps.buffer_size * max(1, gcps.threads), spool, limits=settings.global_.supervision)

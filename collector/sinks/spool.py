@@ -7,9 +7,9 @@ survives restarts: records left at shutdown are replayed by the next process tha
 Layout of ``directory``:
 - ``<20-digit number>.spool`` segments, read in number order. Each starts with the 8 bytes ``DVSPOOL1``,
   then records framed as ``<u32 body length><u32 CRC-32 of body>`` + body, where the body is
-  ``<i64 timestamp ms><u32 party-id length>`` + party id (UTF-8) + payload (the Avro bytes). When the top bit of
-  the party-id length is set, ``<u32 event-id length>`` + event id (UTF-8) follow the party id (records spooled
-  before event ids were kept have no such bit, and read back with an empty event id).
+  ``<i64 timestamp ms><u32 party-id length>`` + party id (UTF-8) + payload (the Avro bytes). In a spool that keeps
+  event ids (the Pub/Sub sink's), the top bit of the party-id length is set and ``<u32 event-id length>`` + event
+  id (UTF-8) follow the party id; records without the bit read back with an empty event id.
 - ``position``: ``<segment> <offset>`` of the first record not yet delivered (written after each
   delivered batch, so a restart re-sends at most one batch).
 - ``.lock``: held (``flock``) by the process using the spool, so two collectors never share one.
@@ -56,10 +56,10 @@ FIRST_SEGMENT = 10**12
 """Number of the first segment of an empty spool; ``prepend`` counts down from the oldest segment."""
 
 
-def frame(record: EncodedRecord) -> bytes:
+def frame(record: EncodedRecord, *, event_id: bool = False) -> bytes:
     """One record as it is stored: length and checksum, then timestamp, party id and payload."""
     party = record.party_id.encode("utf-8")
-    if record.event_id:
+    if event_id and record.event_id:
         event = record.event_id.encode("utf-8")
         head = BODY.pack(record.timestamp, len(party) | EVENT_ID_FOLLOWS) + party + EVENT_ID.pack(len(event)) + event
     else:
@@ -68,9 +68,9 @@ def frame(record: EncodedRecord) -> bytes:
     return FRAME.pack(len(body), zlib.crc32(body)) + body
 
 
-def framed_size(record: EncodedRecord) -> int:
-    """``len(frame(record))``, without building the frame."""
-    event = len(record.event_id.encode("utf-8")) + EVENT_ID.size if record.event_id else 0
+def framed_size(record: EncodedRecord, *, event_id: bool = False) -> int:
+    """``len(frame(record, event_id=event_id))``, without building the frame."""
+    event = len(record.event_id.encode("utf-8")) + EVENT_ID.size if event_id and record.event_id else 0
     return FRAME.size + BODY.size + len(record.party_id.encode("utf-8")) + event + len(record.payload)
 
 
@@ -103,8 +103,13 @@ class SpoolStatistics:
 class Spool:
     """Append records, read them back in order, acknowledge what was delivered. Not thread-safe."""
 
-    def __init__(self, directory: Path, max_bytes: int, *, segment_bytes: int = SEGMENT_BYTES) -> None:
+    def __init__(
+        self, directory: Path, max_bytes: int, *, segment_bytes: int = SEGMENT_BYTES, event_ids: bool = False
+    ) -> None:
+        """``event_ids``: keep each record's event id (the Pub/Sub sink needs it; Kafka's spools stay as they were,
+        so an older collector still reads them)."""
         self.directory = directory
+        self.event_ids = event_ids
         self.max_bytes = max_bytes
         self.segment_bytes = segment_bytes
         self.appended = 0
@@ -202,7 +207,7 @@ class Spool:
 
     def fits(self, records: Iterable[EncodedRecord]) -> bool:
         """Whether ``prepend(records)`` would store them all."""
-        size = len(MAGIC) + sum(framed_size(r) for r in records)
+        size = len(MAGIC) + sum(framed_size(r, event_id=self.event_ids) for r in records)
         return self.bytes + size <= self.max_bytes
 
     def statistics(self) -> SpoolStatistics:
@@ -212,7 +217,7 @@ class Spool:
 
     def append(self, record: EncodedRecord) -> bool:
         """Store a record after every other; False (and counted) when the spool is full."""
-        data = frame(record)
+        data = frame(record, event_id=self.event_ids)
         if self.bytes + len(data) > self.max_bytes:
             self.dropped_full += 1
             return False
@@ -251,7 +256,7 @@ class Spool:
                 out.write(MAGIC)
                 stored = 0
                 for record in records:
-                    data = frame(record)
+                    data = frame(record, event_id=self.event_ids)
                     if self.bytes + size + len(data) > self.max_bytes:
                         break
                     out.write(data)

@@ -150,17 +150,19 @@ def test_one_process_per_directory(tmp_path: Path) -> None:
     opened(tmp_path).close()
 
 
-def test_event_ids_come_back_and_records_spooled_without_them_still_read(tmp_path: Path) -> None:
-    """The Pub/Sub sink needs each record's event id after a replay; spools written before event ids were kept
-    (no flag in the party-id length) read back with an empty one."""
-    spool = opened(tmp_path)
-    with_ids = [
-        EncodedRecord(r.party_id, r.timestamp, r.payload, f"0:ev{i}:ë") for i, r in enumerate(map(record, range(5)))
-    ]
-    without = record(99)
-    assert all(spool.append(r) for r in [*with_ids, without])
+def test_event_ids_come_back_from_a_spool_that_keeps_them_and_others_are_unchanged(tmp_path: Path) -> None:
+    """The Pub/Sub sink needs each record's event id after a replay; a Kafka spool's records are framed as before
+    (no flag in the party-id length), so an older collector reads them, and they read back with no event id."""
+    spool = Spool(tmp_path / "pubsub", 10**9, segment_bytes=1000, event_ids=True)
+    spool.open()
+    _open.append(spool)
+    records = [record(i) for i in range(5)]
+    with_ids = [EncodedRecord(r.party_id, r.timestamp, r.payload, f"0:ev{i}:ë") for i, r in enumerate(records)]
+    assert all(spool.append(r) for r in with_ids)
     assert spool.fits(with_ids) and not opened(tmp_path / "small", max_bytes=len(MAGIC) + 10).fits(with_ids)
-    assert drain(spool) == [*with_ids, without]
-    old_style = frame(without)
-    assert old_style[8 + 8 + 3] & 0x80 == 0  # the flag byte (top of the little-endian u32 party length) is clear
-    assert frame(with_ids[0])[8 + 8 + 3] & 0x80 == 0x80
+    assert drain(spool) == with_ids
+    plain = opened(tmp_path / "kafka")
+    assert all(plain.append(r) for r in with_ids)
+    assert drain(plain) == records  # the event ids were not kept
+    flag = 8 + 8 + 3  # frame header, timestamp, then the top byte of the little-endian party-id length
+    assert frame(with_ids[0])[flag] & 0x80 == 0 and frame(with_ids[0], event_id=True)[flag] & 0x80 == 0x80
