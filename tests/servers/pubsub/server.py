@@ -60,7 +60,7 @@ def fetch() -> Path:
         )
     BINARY.parent.mkdir(parents=True, exist_ok=True)
     partial = BINARY.with_name(BINARY.name + ".partial")
-    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
+    env = {**os.environ, "GOFLAGS": "-mod=readonly", "GOTOOLCHAIN": "local", "CGO_ENABLED": "0"}
     command = [go, "build", "-o", str(partial), "."]
     result = subprocess.run(command, cwd=HERE, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:
