@@ -158,7 +158,10 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         elif isinstance(sink_settings, GcpsSinkSettings):
             from collector.sinks.pubsub import pubsub_runner  # Google's libraries load only when a sink needs them
 
-            runners[sink_name] = pubsub_runner(settings, sink_settings, schema.json)
+            try:
+                runners[sink_name] = pubsub_runner(settings, sink_settings, schema.json)
+            except ConfigError as exc:  # unusable credentials: reported once, however many Pub/Sub sinks
+                problems.extend(p for p in exc.problems if p not in problems)
         else:
             problems.append(
                 f"divolte.sinks.{sink_name}: sinks of type '{sink_settings.type}' are not supported by this "

@@ -77,24 +77,24 @@ FIXES = {
 class PubsubChannel:
     """The gRPC channel to Pub/Sub (or its emulator) and the two calls the sink makes, in raw protobuf."""
 
-    def __init__(self, emulator_host: str | None) -> None:
+    def __init__(self, emulator_host: str | None, credentials: Any = None) -> None:
+        """``credentials``: Google's (``default_credentials()``), needed unless ``emulator_host`` is given."""
         self.emulator_host = emulator_host
+        self.credentials = credentials
         self.target = emulator_host or ENDPOINT
         self._channel: grpc.aio.Channel | None = None
         self.publish: Any = None
         self.get_topic: Any = None
 
     async def open(self) -> None:
-        """Load the credentials (not with an emulator) and open the channel; ``ConfigError`` when the credentials
-        cannot be used."""
+        """Open the channel: plaintext to an emulator, else TLS with the credentials."""
         if self.emulator_host:
             channel = grpc.aio.insecure_channel(self.emulator_host, options=CHANNEL_OPTIONS)
         else:
-            credentials = await asyncio.to_thread(_default_credentials)  # may ask the metadata server
             from google.api_core import grpc_helpers_async
 
             channel = grpc_helpers_async.create_channel(
-                ENDPOINT, credentials=credentials, default_scopes=SCOPES, options=CHANNEL_OPTIONS
+                ENDPOINT, credentials=self.credentials, default_scopes=SCOPES, options=CHANNEL_OPTIONS
             )
         self._channel = channel
         request, response = PublishRequest.pb(), PublishResponse.pb()
@@ -113,7 +113,8 @@ class PubsubChannel:
             await channel.close(grace=1.0)
 
 
-def _default_credentials() -> Any:
+def default_credentials() -> Any:
+    """Application Default Credentials; ``ConfigError`` naming the fix when there are none or they are unusable."""
     import google.auth
     from google.auth.exceptions import DefaultCredentialsError
 
@@ -123,7 +124,7 @@ def _default_credentials() -> Any:
         source = os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
         where = f"GOOGLE_APPLICATION_CREDENTIALS={source}" if source else "Application Default Credentials"
         raise ConfigError(
-            f"Pub/Sub: the Google Cloud credentials cannot be used ({where}): {exc} Point "
+            f"divolte.global.gcps: the Google Cloud credentials for Pub/Sub cannot be used ({where}): {exc} Point "
             "GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file, run on Google Cloud with a "
             "service account, run 'gcloud auth application-default login', or set PUBSUB_EMULATOR_HOST for an "
             "emulator."
@@ -154,13 +155,9 @@ class PubsubSink:
         self._problem = ""
 
     async def start(self) -> None:
-        """Load the credentials and look the topic up; ``ConfigError`` (the collector does not start) when either
-        cannot work without a person's fix."""
-        try:
-            await self.channel.open()
-        except ConfigError as exc:
-            log.error("Cannot start: %s", exc)
-            raise
+        """Look the topic up; ``ConfigError`` (the collector does not start) when it is missing or the credentials
+        are refused. (Unusable credentials were refused with the configuration, by ``pubsub_runner``.)"""
+        await self.channel.open()
         try:
             await self.channel.get_topic(GetTopicRequest.pb()(topic=self.topic), timeout=CHECK_SECONDS)
         except grpc.aio.AioRpcError as exc:
@@ -268,7 +265,9 @@ def pubsub_runner(settings: Settings, sink: GcpsSinkSettings, schema_json: str) 
     project_id = gcps.project_id
     if not project_id:  # the configuration rules already refuse this; kept for the type checker
         raise ConfigError("divolte.global.gcps.project_id: a Google Cloud project id is needed")
-    channel = PubsubChannel(os.environ.get("PUBSUB_EMULATOR_HOST") or None)
+    emulator_host = os.environ.get("PUBSUB_EMULATOR_HOST") or None
+    # Loaded here, while the configuration is checked, so that unusable credentials stop the start like a bad key.
+    channel = PubsubChannel(emulator_host, None if emulator_host else default_credentials())
     pubsub = PubsubSink(sink, project_id, channel, schema_json, confluent_id_of(settings, sink.name))
     directory = Path(gcps.spool_dir) / sink.name
     spool = Spool(directory, gcps.spool_max_bytes, event_ids=True) if gcps.spool_max_bytes > 0 else None

@@ -21,7 +21,7 @@ import pytest
 from collector.config.settings import GcpsSinkSettings, RetrySettings
 from collector.errors import ConfigError
 from collector.events import EncodedRecord
-from collector.sinks.pubsub import PubsubChannel, PubsubSink
+from collector.sinks.pubsub import PubsubChannel, PubsubSink, default_credentials
 from collector.sinks.runner import SinkRunner
 from tests.integration.collector_process import StartCollector
 from tests.integration.kafka.records import event_number, party_id, send_events
@@ -171,9 +171,10 @@ def test_a_missing_topic_or_unusable_credentials_stop_the_collector_with_the_fix
     key.write_text(json.dumps({"type": "service_account", "project_id": PROJECT}))  # no key in it
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(key))
     bad = start_collector(gcps_config("any", tmp_path / "spool-2"), wait=False)
-    assert bad.process.wait(30) != 0
+    assert bad.process.wait(30) == 1  # refused with the configuration, before the server starts
     log = bad.log()
-    assert f"the Google Cloud credentials cannot be used (GOOGLE_APPLICATION_CREDENTIALS={key})" in log
+    assert "Configuration error:\n  - divolte.global.gcps: the Google Cloud credentials for Pub/Sub cannot be used " \
+           f"(GOOGLE_APPLICATION_CREDENTIALS={key})" in log  # fmt: skip
     assert "Point GOOGLE_APPLICATION_CREDENTIALS at a valid service-account key file" in log
 
 
@@ -232,7 +233,7 @@ def test_a_valid_key_file_opens_an_authorised_channel(
     monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "key.json"))
     monkeypatch.setattr(module, "ENDPOINT", pubsub.host)
     target = sink(pubsub, "any")
-    target.channel = PubsubChannel(None)
+    target.channel = PubsubChannel(None, default_credentials())
 
     async def start() -> None:
         await target.start()
