@@ -53,6 +53,7 @@ SECURITY_HEADERS = {
 }
 """On every inspector response: nothing but our own files may run or load, and no token leaks by Referer."""
 EVENT_STREAM = "text/event-stream"
+ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"]
 Handler = Callable[[Request], Response | AsyncIterator[bytes]]
 _ASSETS = {"inspect.js": "text/javascript; charset=utf-8", "inspect.css": "text/css; charset=utf-8"}
 
@@ -222,11 +223,12 @@ def inspector_routes(
             inspector.unlisten(listener)
 
     read = ("GET", "HEAD")
+    # Every route takes every method, so that the access check answers first (see ``guarded``).
     return [
-        Route(PATH, guarded(show_page, read)),
-        Route(PATH + "/assets/{name}", guarded(asset, read)),
-        Route(PATH + "/api/events", guarded(events, read)),
-        Route(PATH + "/api/summary", guarded(summary, read)),
-        Route(PATH + "/api/reset", guarded(reset, ("POST",))),
-        Route(PATH + "/api/stream", guarded(stream, ("GET",))),
+        Route(PATH, guarded(show_page, read), methods=ANY_METHOD),
+        Route(PATH + "/assets/{name}", guarded(asset, read), methods=ANY_METHOD),
+        Route(PATH + "/api/events", guarded(events, read), methods=ANY_METHOD),
+        Route(PATH + "/api/summary", guarded(summary, read), methods=ANY_METHOD),
+        Route(PATH + "/api/reset", guarded(reset, ("POST",)), methods=ANY_METHOD),
+        Route(PATH + "/api/stream", guarded(stream, ("GET",)), methods=ANY_METHOD),
     ]
