@@ -35,7 +35,7 @@ from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
 from collector.inspect.recorder import Inspector
-from collector.inspect.render import Target
+from collector.inspect.render import Source
 from collector.inspect.web import inspector_routes
 from collector.mapping.vocabulary import Environment
 from collector.metrics import registry_for
@@ -151,12 +151,13 @@ def _demo_page(settings: Settings) -> str:
     return template.replace("{{SCRIPT_SRC}}", script)
 
 
-def _event_targets(settings: Settings) -> dict[str, Target]:
-    """Each source's event method and path, to show an inspected request as the client sent it."""
+def _inspected_sources(settings: Settings) -> dict[str, Source]:
+    """Each source's event method and path (to show a request as the client sent it) and its parser."""
+    parsers = ProcessorSettings.of(settings).parsers
     return {
-        name: ("GET", source.prefix + source.event_suffix)
+        name: Source("GET", source.prefix + source.event_suffix, parsers[name])
         if isinstance(source, BrowserSourceSettings)
-        else ("POST", source.event_path)
+        else Source("POST", source.event_path, parsers[name])
         for name, source in settings.sources.items()
     }
 
@@ -191,7 +192,10 @@ def _starlette(collector: Collector) -> Starlette:
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
     if collector.inspector is not None:
         routes += inspector_routes(
-            collector.inspector, settings.global_.inspector, _event_targets(settings), lambda: collector.shutting_down
+            collector.inspector,
+            settings.global_.inspector,
+            _inspected_sources(settings),
+            lambda: collector.shutting_down,
         )
     if settings.global_.server.serve_static_resources:
         page = _demo_page(settings)

@@ -22,8 +22,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 from collector.avro.schemas import Schema
@@ -38,76 +36,96 @@ OVERFLOW_MESSAGES = {
 }
 
 
-@dataclass(slots=True)
-class MappingOutcome:
-    """What one mapping did with the event."""
+MappingOutcome = tuple[str, str, str | None, bytes | None, Schema | None, list[tuple[str, bool]]]
+"""What one mapping did with the event: (mapping name, ``recorded``/``discarded``/``mapping_error``, the
+reason, the record's Avro bytes, their schema, and each sink with whether it took the record (False: its
+queue was full)). A plain tuple: one is made per mapping per event, on the processor's path."""
 
-    mapping: str
-    outcome: str
-    """``recorded``, ``discarded`` or ``mapping_error``."""
-    reason: str | None = None
-    payload: bytes | None = None
-    """The record's Avro binary (recorded only), decoded with ``schema`` when asked for."""
-    schema: Schema | None = None
-    sinks: tuple[tuple[str, bool], ...] = ()
-    """(sink name, whether it took the record: False when its queue was full)."""
+_NO_SINKS: list[tuple[str, bool]] = []
 
 
-@dataclass(slots=True)
 class Inspection:
-    """One event on its way through the processor; filled in as it goes, then ``finish``-ed into the ring."""
+    """One event on its way through the processor; filled in as it goes, then ``finish``-ed into the ring.
 
-    inspector: Inspector
-    request: CapturedRequest
-    event: DivolteEvent | None = None
-    dropped: str | None = None
-    """The drop reason (a metrics label), when the event never reached the mappings."""
-    message: str | None = None
-    mappings: list[MappingOutcome] = field(default_factory=list)
-    id: int = 0
-    outcome: str = ""
-    reason: str | None = None
-    recorded: bool = False
-    rendered: dict[str, Any] | None = None
-    """The JSON object of this event, built once on first request (``collector.inspect.render``)."""
+    It keeps the captured request (raw bytes, as received) and the facts the processor learnt, never the
+    parsed event: that one is parsed again from the request when the page asks (parsing is a pure function
+    of the request), so the ring holds as little as possible and the processor frees what it would free
+    without the inspector."""
+
+    __slots__ = ("corrupt", "dropped", "duplicate", "id", "inspector", "mappings", "message", "outcome",
+                 "recorded", "rendered", "request")  # fmt: skip
+
+    def __init__(self, inspector: Inspector, request: CapturedRequest) -> None:
+        self.inspector = inspector
+        self.request = request
+        self.dropped: str | None = None
+        """The drop reason (a metrics label), when the event never reached the mappings."""
+        self.message = ""
+        self.corrupt = False
+        self.duplicate = False
+        self.mappings: list[MappingOutcome] = []
+        self.id = 0
+        self.outcome = ""
+        self.recorded = False
+        self.rendered: dict[str, Any] | None = None
+        """The JSON object of this event, built once on first request (``collector.inspect.render``)."""
 
     def drop(self, reason: str, message: str) -> None:
         self.dropped = reason
         self.message = message
 
+    def parsed(self, event: DivolteEvent) -> None:
+        """The event reached the duplicate memory and the mappings (its flags are final)."""
+        self.corrupt = event.corrupt
+        self.duplicate = event.duplicate
+
     def discarded(self, mapping: str, why: str) -> None:
-        self.mappings.append(MappingOutcome(mapping, "discarded", why))
+        self.mappings.append((mapping, "discarded", why, None, None, _NO_SINKS))
 
     def failed(self, mapping: str, exc: Exception) -> None:
-        self.mappings.append(MappingOutcome(mapping, "mapping_error", f"{type(exc).__name__}: {exc}"))
+        self.mappings.append((mapping, "mapping_error", f"{type(exc).__name__}: {exc}", None, None, _NO_SINKS))
 
-    def mapped(self, mapping: str, payload: bytes, schema: Schema, sinks: Iterable[tuple[str, bool]]) -> None:
-        self.mappings.append(MappingOutcome(mapping, "recorded", None, payload, schema, tuple(sinks)))
+    def mapped(self, mapping: str, payload: bytes, schema: Schema, sinks: list[tuple[str, bool]]) -> None:
+        self.mappings.append((mapping, "recorded", None, payload, schema, sinks))
 
     def finish(self) -> None:
         """Decide the outcome (see the module docstring) and keep the event in the ring."""
-        mappings = self.mappings
-        self.recorded = any(m.outcome == "recorded" for m in mappings)
-        failure = next((m for m in mappings if m.outcome == "mapping_error"), None)
-        event = self.event
-        if self.dropped is not None or event is None:
-            reason, message = self.dropped or "processing_error", self.message or ""
+        failed = False
+        for mapped in self.mappings:
+            if mapped[1] == "recorded":
+                self.recorded = True
+            elif mapped[1] == "mapping_error":
+                failed = True
+        if self.dropped is not None:
             self.outcome = "dropped"
-            self.reason = message if message.startswith(reason) else f"{reason}: {message}"
-        elif event.corrupt:
-            self.outcome, self.reason = "corrupt", "the checksum does not match the event's parameters"
-        elif event.duplicate:
-            self.outcome, self.reason = "duplicate", "the duplicate memory has seen this party, session and event id"
-        elif failure is not None:
-            self.outcome, self.reason = "mapping_error", f"mapping '{failure.mapping}': {failure.reason}"
-        elif self.recorded:
-            self.outcome = "recorded"
+        elif self.corrupt:
+            self.outcome = "corrupt"
+        elif self.duplicate:
+            self.outcome = "duplicate"
+        elif failed:
+            self.outcome = "mapping_error"
         else:
-            self.outcome = "discarded"
-            self.reason = "; ".join(f"mapping '{m.mapping}': {m.reason}" for m in mappings) or (
+            self.outcome = "recorded" if self.recorded else "discarded"
+        self.inspector.keep(self)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the event has its outcome, in words (None for a plain ``recorded``)."""
+        outcome = self.outcome
+        if outcome == "dropped":
+            reason = self.dropped or "processing_error"
+            return self.message if self.message.startswith(reason) else f"{reason}: {self.message}"
+        if outcome == "corrupt":
+            return "the checksum does not match the event's parameters"
+        if outcome == "duplicate":
+            return "the duplicate memory has seen this party, session and event id"
+        if outcome == "mapping_error":
+            return next(f"mapping '{m[0]}': {m[2]}" for m in self.mappings if m[1] == "mapping_error")
+        if outcome == "discarded":
+            return "; ".join(f"mapping '{m[0]}': {m[2]}" for m in self.mappings) or (
                 f"no mapping reads source '{self.request.source}'"
             )
-        self.inspector.keep(self)
+        return None
 
 
 class Inspector:
@@ -117,10 +135,9 @@ class Inspector:
         self.max_events = max_events
         self._ring: collections.deque[Inspection] = collections.deque(maxlen=max_events)
         self._last_id = 0
-        self._totals: collections.Counter[str] = collections.Counter()
-        self._seconds: collections.deque[tuple[int, collections.Counter[str]]] = collections.deque(
-            maxlen=RATE_WINDOW + 1
-        )
+        self._totals = dict.fromkeys(OUTCOMES, 0)
+        self._seconds: collections.deque[tuple[int, dict[str, int]]] = collections.deque(maxlen=RATE_WINDOW + 1)
+        """Events per outcome in each of the last seconds (by receive time), for the rates."""
         self._listeners: set[asyncio.Event] = set()
         self.resets = 0
         """How many times the ring was emptied (``reset``): a live view reloads when it changes."""
@@ -140,10 +157,10 @@ class Inspector:
         self._ring.append(inspection)
         outcome = inspection.outcome
         self._totals[outcome] += 1
-        second = int(time.monotonic())
+        second = inspection.request.received_ms // 1000
         seconds = self._seconds
         if not seconds or seconds[-1][0] != second:
-            seconds.append((second, collections.Counter()))
+            seconds.append((second, dict.fromkeys(OUTCOMES, 0)))
         seconds[-1][1][outcome] += 1
         for listener in self._listeners:
             listener.set()
@@ -151,7 +168,7 @@ class Inspector:
     def reset(self) -> None:
         """Forget every kept event, total and rate (the API's ``POST /inspect/api/reset``)."""
         self._ring.clear()
-        self._totals.clear()
+        self._totals = dict.fromkeys(OUTCOMES, 0)
         self._seconds.clear()
         self.resets += 1
         for listener in self._listeners:
@@ -177,13 +194,14 @@ class Inspector:
 
     def summary(self) -> dict[str, Any]:
         """Counts per outcome since start (or the last reset), rates per second, and the ring's fill."""
-        now = int(time.monotonic())
-        window: collections.Counter[str] = collections.Counter()
+        now = int(time.time())
+        window = dict.fromkeys(OUTCOMES, 0)
         for second, counts in self._seconds:
             if now - RATE_WINDOW < second <= now:
-                window.update(counts)
+                for outcome, count in counts.items():
+                    window[outcome] += count
         return {
-            "counts": {outcome: self._totals[outcome] for outcome in OUTCOMES},
+            "counts": dict(self._totals),
             "total": sum(self._totals.values()),
             "per_second": {outcome: round(window[outcome] / RATE_WINDOW, 2) for outcome in OUTCOMES},
             "rate_window_seconds": RATE_WINDOW,

@@ -11,19 +11,26 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 import fastavro
 
+from collector.avro.schemas import Schema
 from collector.errors import IncompleteRequest
-from collector.inspect.recorder import Inspection, MappingOutcome
+from collector.events import CapturedRequest, DivolteEvent
+from collector.inspect.recorder import Inspection
 from collector.protocol import mincode
 from collector.protocol.header_values import header_text
 from collector.protocol.query import decode_query
 
-Target = tuple[str, str]
-"""(method, path) of a source's events: ``("GET", "/csc-event")``, ``("POST", "/json")``."""
+
+class Source(NamedTuple):
+    """How a source's events arrive: ``GET /csc-event``, ``POST /json``; and how its requests are parsed."""
+
+    method: str
+    path: str
+    parse: Callable[[CapturedRequest], DivolteEvent]
 
 
 _INT64 = 2**63
@@ -54,8 +61,17 @@ def _query(query: bytes) -> dict[str, list[str]] | dict[str, str]:
         return {"error": str(exc)}
 
 
-def _parameters(inspection: Inspection, query: Mapping[str, Any]) -> Any:
-    event = inspection.event
+def _parse(inspection: Inspection, source: Source | None) -> DivolteEvent | None:
+    """The event parsed again from its request (parsing is pure), or None where it could not be parsed."""
+    if source is None:
+        return None
+    try:
+        return source.parse(inspection.request)
+    except Exception:  # an incomplete request, or what made processing fail: shown by its reason instead
+        return None
+
+
+def _parameters(event: DivolteEvent | None, query: Mapping[str, Any]) -> Any:
     if event is not None and event.event_source == "json":
         return event.parameters
     raw = event.raw_parameters if event is not None else (query.get("u") or [None])[0]
@@ -67,20 +83,22 @@ def _parameters(inspection: Inspection, query: Mapping[str, Any]) -> Any:
         return {"error": f"not valid mincode: {exc}", "raw": raw}
 
 
-def _record(outcome: MappingOutcome) -> Any:
-    if outcome.payload is None or outcome.schema is None:
+def _record(payload: bytes | None, schema: Schema | None) -> Any:
+    if payload is None or schema is None:
         return None
-    return fastavro.schemaless_reader(io.BytesIO(outcome.payload), outcome.schema.parsed, None)
+    return fastavro.schemaless_reader(io.BytesIO(payload), schema.parsed, None)
 
 
-def render(inspection: Inspection, targets: Mapping[str, Target]) -> dict[str, Any]:
+def render(inspection: Inspection, sources: Mapping[str, Source]) -> dict[str, Any]:
     """The event's JSON object (a plain dict of JSON values), built once per inspection."""
     if inspection.rendered is not None:
         return inspection.rendered
-    request, event = inspection.request, inspection.event
-    method, path = targets.get(request.source, ("GET", ""))
+    request = inspection.request
+    source = sources.get(request.source)
+    event = _parse(inspection, source)
+    method, path = (source.method, source.path) if source is not None else ("", "")
     query = _query(request.query)
-    sinks = sorted({name for m in inspection.mappings for name, taken in m.sinks if taken})
+    sinks = sorted({name for m in inspection.mappings for name, taken in m[5] if taken})
     rendered: dict[str, Any] = {
         "id": inspection.id,
         "time": request.received_ms,
@@ -93,8 +111,8 @@ def render(inspection: Inspection, targets: Mapping[str, Target]) -> dict[str, A
         "session_id": event.session_id if event is not None else None,
         "page_view_id": event.page_view_id if event is not None else None,
         "event_id": event.event_id if event is not None else None,
-        "corrupt": event.corrupt if event is not None else None,
-        "duplicate": event.duplicate if event is not None else None,
+        "corrupt": inspection.corrupt,
+        "duplicate": inspection.duplicate,
         "location": event.location if event is not None else None,
         "request": {
             "method": method,
@@ -104,16 +122,16 @@ def render(inspection: Inspection, targets: Mapping[str, Target]) -> dict[str, A
             "query": query,
             "body": request.body.decode("utf-8", "replace") if request.body else None,
         },
-        "parameters": _parameters(inspection, query),
+        "parameters": _parameters(event, query),
         "mappings": [
             {
-                "mapping": m.mapping,
-                "outcome": m.outcome,
-                "reason": m.reason,
-                "record": _record(m),
-                "sinks": [{"sink": name, "queued": taken} for name, taken in m.sinks],
+                "mapping": mapping,
+                "outcome": outcome,
+                "reason": reason,
+                "record": _record(payload, schema),
+                "sinks": [{"sink": name, "queued": taken} for name, taken in sinks_of],
             }
-            for m in inspection.mappings
+            for mapping, outcome, reason, payload, schema, sinks_of in inspection.mappings
         ],
         "sinks": sinks,
     }

@@ -34,7 +34,7 @@ from starlette.routing import Route
 
 from collector.config.settings import InspectorSettings
 from collector.inspect.recorder import Inspector
-from collector.inspect.render import FILTERS, Target, matches, render
+from collector.inspect.render import FILTERS, Source, matches, render
 
 PATH = "/inspect"
 STREAM_HEARTBEAT = 1.0
@@ -134,7 +134,7 @@ def _sse(name: str, data: object) -> bytes:
 
 
 def inspector_routes(
-    inspector: Inspector, settings: InspectorSettings, targets: Mapping[str, Target], stopping: Callable[[], bool]
+    inspector: Inspector, settings: InspectorSettings, sources: Mapping[str, Source], stopping: Callable[[], bool]
 ) -> list[Route]:
     """The inspector's routes, for the collector's Starlette app; ``stopping`` ends live streams at shutdown."""
     access = Access(settings)
@@ -183,7 +183,7 @@ def inspector_routes(
         wanted = {key: params[key] for key in FILTERS if params.get(key)}
         found = []
         for inspection in inspector.recent():
-            rendered = render(inspection, targets)
+            rendered = render(inspection, sources)
             if matches(rendered, wanted):
                 found.append(rendered)
                 if len(found) >= limit:
@@ -211,7 +211,7 @@ def inspector_routes(
                 newer = inspector.since(last)
                 if newer:
                     last = newer[-1].id
-                    yield _sse("events", [render(inspection, targets) for inspection in newer])
+                    yield _sse("events", [render(inspection, sources) for inspection in newer])
                     yield _sse("summary", inspector.summary())
                 listener.clear()
                 try:

@@ -198,8 +198,6 @@ class Processor:
             if seen is not None:
                 seen.drop("privacy_opt_out", "the browser sent an opt-out signal (Global Privacy Control or DNT)")
             return
-        if seen is not None:
-            seen.event = event
         self._processed += 1
         memories = self._memories
         memory = memories[0] if len(memories) == 1 else memories[affinity_hash(event.party_id) % len(memories)]
@@ -208,6 +206,8 @@ class Processor:
             self._duplicates += 1
         if event.corrupt:
             self._corrupt += 1
+        if seen is not None:
+            seen.parsed(event)
         for route in self.topology.routes.get(request.source, ()):
             if (event.duplicate and route.discard_duplicates) or (event.corrupt and route.discard_corrupted):
                 self._discarded[route.name] += 1

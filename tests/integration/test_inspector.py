@@ -62,7 +62,9 @@ def test_the_api_lists_filters_counts_and_resets(start_collector: StartCollector
     assert [e["id"] for e in httpx.get(f"{base}/events?outcome=duplicate").json()["events"]] == [2]
     assert [e["id"] for e in httpx.get(f"{base}/events?type=pageView&limit=1").json()["events"]] == [2]
     party = found[3]["party_id"]
-    assert [e["id"] for e in httpx.get(f"{base}/events", params={"party": party, "sink": "files"}).json()["events"]] == [3, 2, 1]
+    assert [
+        e["id"] for e in httpx.get(f"{base}/events", params={"party": party, "sink": "files"}).json()["events"]
+    ] == [3, 2, 1]
     assert httpx.get(f"{base}/events?limit=0").status_code == 400
     bad = httpx.get(f"{base}/events?outcom=recorded")
     assert bad.status_code == 400 and "outcom" in bad.json()["error"]
