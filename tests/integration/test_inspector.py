@@ -16,6 +16,7 @@ from tests.integration.collector_process import RunningCollector, StartCollector
 from tests.integration.events import BROWSER_HEADERS, checksum_case
 from tests.integration.file_sink import file_sink_config
 from tests.integration.metrics_text import samples
+from tests.vectors import load_vectors
 
 pytestmark = pytest.mark.integration
 
@@ -152,3 +153,32 @@ async def test_a_client_from_another_address_gets_a_404(tmp_path: Path) -> None:
         transport = httpx.ASGITransport(app=app, client=client)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8290") as http:
             assert (await http.get("/inspect/api/summary")).status_code == expected, client
+
+
+def test_json_events_show_their_body_and_parameters(start_collector: StartCollector, tmp_path: Path) -> None:
+    vectors = load_vectors()["json_source_http"]
+    config = file_sink_config(tmp_path, extra_global="inspector.enabled = true").replace(
+        "sources.browser {\n    type = browser", "sources.browser {\n    type = json, event_path = /json-event"
+    )
+    collector = start_collector(config)
+    body = {**vectors["events"][0]["body"], "parameters": {"sku": "A-1", "note": "<b>hi</b>"}}
+    url = f"{collector.base_url}/json-event{vectors['party_query']}"
+    assert httpx.post(url, content=orjson.dumps(body), headers={"Content-Type": "application/json"}).status_code == 204
+    (event,) = events(collector, 1)
+    assert event["outcome"] == "recorded" and event["source"] == "browser"  # the source's name in this config
+    assert event["request"]["method"] == "POST" and event["request"]["target"].startswith("/json-event?p=")
+    assert orjson.loads(event["request"]["body"]) == body
+    assert event["parameters"] == {"sku": "A-1", "note": "<b>hi</b>"}
+    assert event["mappings"][0]["record"]["eventType"] == body["event_type"]
+    collector.stop()
+
+
+def test_an_open_live_stream_does_not_hold_up_shutdown(start_collector: StartCollector, tmp_path: Path) -> None:
+    collector = start_collector(inspector_config(tmp_path))
+    with httpx.stream("GET", f"{collector.base_url}/inspect/api/stream", timeout=30) as stream:
+        lines = stream.iter_lines()
+        assert next(lines) == "event: summary"
+        started = time.monotonic()
+        assert collector.stop(timeout=20) == 0, collector.log()
+        assert time.monotonic() - started < 10
+        assert list(lines)[-1:] in ([], [""])  # the stream ended with the collector
