@@ -10,6 +10,9 @@ rest of the batch carries on. Divolte loses the whole micro-batch and restarts t
 #110, #113). Anything else that raises on one event (a bug in parsing or enrichment, ``MemoryError``) loses
 that event only too, counted as ``processing_error`` and reported by ``collector.supervise``; the task itself
 is supervised, so it cannot die silently.
+
+With the event inspector on (``collector.inspect``), each event gets an ``Inspection`` that each step tells
+what it decided; with it off, ``seen`` is None and each of those steps costs one ``is not None`` test.
 """
 
 from __future__ import annotations
