@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import fastavro
+import orjson
 
 from collector.avro.schemas import Schema
 from collector.errors import IncompleteRequest
@@ -34,6 +35,13 @@ class Source(NamedTuple):
 
 
 _INT64 = 2**63
+
+
+def _bytes_as_text(value: object) -> str:
+    """What ``orjson`` cannot write: Avro ``bytes`` as ISO-8859-1 text; anything else is refused."""
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    raise TypeError(f"{type(value).__name__} is not JSON")
 
 
 def _plain(value: Any) -> Any:
@@ -135,8 +143,13 @@ def render(inspection: Inspection, sources: Mapping[str, Source]) -> dict[str, A
         ],
         "sinks": sinks,
     }
-    inspection.rendered = _plain(rendered)
-    return inspection.rendered
+    plain: dict[str, Any]
+    try:  # one C round trip makes every value plain JSON; _plain for what orjson refuses (huge integers)
+        plain = orjson.loads(orjson.dumps(rendered, default=_bytes_as_text))
+    except TypeError:
+        plain = _plain(rendered)
+    inspection.rendered = plain
+    return plain
 
 
 FILTERS = ("outcome", "type", "party", "session", "source", "sink")

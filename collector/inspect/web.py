@@ -5,7 +5,8 @@
     GET  /inspect/api/events?outcome=&type=&party=&session=&source=&sink=&limit=   {"events": [...]} newest first
     GET  /inspect/api/summary          counts and rates per outcome
     POST /inspect/api/reset            forget every kept event
-    GET  /inspect/api/stream?after=ID  Server-Sent Events: ``events`` (new events, oldest first), ``summary``,
+    GET  /inspect/api/stream?after=ID  Server-Sent Events: ``events`` (new events, oldest first; at most
+                                       ``STREAM_MAX_EVENTS`` of them per ``STREAM_COALESCE``), ``summary``,
                                        ``reset``
 
 Who may see it (the events carry personal data): a client on loopback that names a loopback host (a
@@ -40,8 +41,11 @@ PATH = "/inspect"
 STREAM_HEARTBEAT = 1.0
 """Seconds between summaries on the live stream when no event arrives (also how soon a closed page's
 stream ends, and how long a shutdown waits for streams)."""
-STREAM_COALESCE = 0.1
+STREAM_COALESCE = 0.25
 """Seconds a stream waits after a wake-up, so that a burst of events goes out as one message."""
+STREAM_MAX_EVENTS = 100
+"""Most events in one stream message: at high rates the live table shows the newest of each burst (rendering
+an event takes tens of µs on the event loop that also answers the pixels); the summary counts every event."""
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 LOCAL_NAMES = ("localhost",)
 SECURITY_HEADERS = {
@@ -211,7 +215,7 @@ def inspector_routes(
                 newer = inspector.since(last)
                 if newer:
                     last = newer[-1].id
-                    yield _sse("events", [render(inspection, sources) for inspection in newer])
+                    yield _sse("events", [render(inspection, sources) for inspection in newer[-STREAM_MAX_EVENTS:]])
                     yield _sse("summary", inspector.summary())
                 listener.clear()
                 try:

@@ -143,6 +143,12 @@ async def test_parameters_that_are_not_mincode_are_shown_with_the_error() -> Non
     assert parameters["raw"] == "<script>" and parameters["error"].startswith("not valid mincode")
 
 
+async def test_values_json_lacks_are_shown_as_text() -> None:
+    processor, inspector, _ = inspected()
+    processor.process_batch([request(1, "big", "&u=(dhuge!zzzzzzzzzzzzzzzzzzzz!)")])  # mincode allows any integer
+    assert render(inspector.recent()[0], TARGETS)["parameters"] == {"huge": str(int("z" * 20, 36))}
+
+
 async def test_without_the_inspector_nothing_is_kept() -> None:
     processor, inspector, runner = inspected()
     processor.inspector = None
