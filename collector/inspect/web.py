@@ -12,10 +12,11 @@
 Who may see it (the events carry personal data): a client on loopback that names a loopback host (a
 ``Host`` of ``localhost``, ``127.x`` or ``[::1]``, so a page on another site cannot reach it by DNS
 rebinding) and came straight in (a request carrying ``X-Forwarded-For``, ``Forwarded`` or ``X-Real-IP``
-came through a proxy, so its real client is elsewhere). Anyone else gets the 404 of an unknown path, unless
-``allow_remote = true``: then a request presenting the token (``Authorization: Bearer <token>``, or
+came through a proxy, so its real client is elsewhere). Anyone else gets the 404 of an unknown path,
+unless ``allow_remote = true``: then a request presenting the token (``Authorization: Bearer <token>``, or
 ``?token=<token>`` for the page and its stream, which browsers cannot give headers) is served, and one
-without it gets 401. Tokens are compared in constant time (``hmac.compare_digest``).
+without it gets 401. Tokens are compared in constant time (``hmac.compare_digest``). A ``POST`` whose
+``Origin`` is another site gets 403: a page elsewhere cannot reset the inspector through a visitor's browser.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import html
 import ipaddress
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from importlib import resources
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import orjson
 from starlette.requests import Request
@@ -77,6 +78,13 @@ def _host_name(host_header: str) -> str:
     if host_header.startswith("["):
         return host_header[1 : host_header.find("]")] if "]" in host_header else host_header
     return host_header.rsplit(":", 1)[0] if host_header.count(":") == 1 else host_header
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether a browser's request came from a page of the collector itself (no ``Origin``: not a browser's
+    cross-site request). Stops another site's page from resetting the inspector through its visitor."""
+    origin = request.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == request.headers.get("host", "")
 
 
 class Access:
@@ -156,6 +164,8 @@ def inspector_routes(
                 return refused
             if request.method not in methods:
                 return PlainTextResponse("Method Not Allowed", 405, headers={"allow": ", ".join(methods)})
+            if request.method == "POST" and not _same_origin(request):
+                return PlainTextResponse("Another site's page may not change the inspector.", 403)
             result = handler(request)
             response = result if isinstance(result, Response) else StreamingResponse(result, media_type=EVENT_STREAM)
             response.headers.update(SECURITY_HEADERS)

@@ -120,6 +120,9 @@ def test_only_loopback_clients_that_came_straight_in_see_it(start_collector: Sta
         assert (refused.status_code, refused.text) == (404, "Not Found"), headers
         assert httpx.post(f"{collector.base_url}/inspect", headers=headers).status_code == 404  # no 405: no hint
         assert httpx.get(f"{collector.base_url}/inspect/assets/inspect.js", headers=headers).status_code == 404
+    reset = f"{collector.base_url}/inspect/api/reset"
+    assert httpx.post(reset, headers={"Origin": "http://shop.example"}).status_code == 403  # another site's page
+    assert httpx.post(reset, headers={"Origin": collector.base_url}).status_code == 200  # the inspector's own
     assert httpx.get(f"{collector.base_url}/inspect/api/summary", headers={"Authorization": f"Bearer {TOKEN}",
                      "X-Forwarded-For": "203.0.113.9"}).status_code == 404  # fmt: skip  # no remote access configured
     collector.stop()
