@@ -136,6 +136,16 @@ def test_events_appear_live_with_their_outcome(
     tab.fill("input[name=type]", "checkout")
     assert [row[1] for row in rows(tab)] == ["mapping_error"]
     tab.fill("input[name=type]", "")
+
+    tab.click("#pause")  # the table holds still while events go on arriving
+    assert tab.text_content("#live") == "paused"
+    with shop.expect_request(browser.event_of_type("whilePaused")):
+        shop.evaluate("() => divolte.signal('whilePaused')")
+    tab.locator("#rates li[data-outcome=recorded] .n", has_text="3").wait_for()  # the header still counts
+    assert len(rows(tab)) == 6
+    tab.click("#pause")
+    assert wait_rows(tab, 7)[0][2] == "whilePaused" and tab.text_content("#live") == "live"
+
     tab.click("#reset")
     tab.locator("#events tbody tr").first.wait_for(state="detached")
     assert collector.stop() == 0, collector.log()
