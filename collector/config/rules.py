@@ -198,7 +198,7 @@ MIN_INSPECTOR_TOKEN = 16
 
 
 def inspector_is_guarded(settings: Settings) -> list[str]:
-    """A remote-reachable inspector has a token long enough to guess at; and it runs in one process."""
+    """A remote-reachable inspector has a token too long to guess; and it runs in one process."""
     inspector = settings.global_.inspector
     if not inspector.enabled:
         return []

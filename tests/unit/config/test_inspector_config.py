@@ -59,3 +59,9 @@ def test_the_inspect_flag_turns_it_on(capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["--inspect", "--processes", "2"]) == 1  # refused before anything starts
     err = capsys.readouterr().err
     assert "divolte.global.inspector.enabled: the inspector keeps recent events in one process's memory" in err
+
+
+def test_the_token_may_come_from_the_environment(tmp_path: Path) -> None:
+    text = "divolte.global.inspector { enabled = true, allow_remote = true, token = ${?DIVOLTE_INSPECTOR_TOKEN} }"
+    assert settings(tmp_path, text, DIVOLTE_INSPECTOR_TOKEN=TOKEN).global_.inspector.token == TOKEN
+    assert problems(tmp_path, text)[0].startswith("divolte.global.inspector.token: required")
