@@ -68,7 +68,9 @@
       el("td", { class: "wide mono", text: event.party_id ?? "—", title: event.party_id ?? "" }),
       el("td", { class: "wide", text: event.sinks.join(", ") || "—" }),
     ]);
+    tr.tabIndex = 0;  // rows are reachable and openable from the keyboard too
     tr.addEventListener("click", () => select(event.id));
+    tr.addEventListener("keydown", (e) => { if (e.key === "Enter" || e.key === " ") { e.preventDefault(); select(event.id); } });
     return tr;
   }
   function redraw() {
@@ -125,6 +127,7 @@
       : Object.entries(request.query).flatMap(([key, values]) => values.map((v) => [key, v]));
     const ids = [["source", event.source], ["party", event.party_id], ["session", event.session_id],
       ["page view", event.page_view_id], ["event", event.event_id], ["location", event.location],
+      ["corrupt", String(event.corrupt)], ["duplicate", String(event.duplicate)],
       ["recorded", String(event.recorded)]].filter(([, v]) => v != null);
     const mappings = event.mappings.map((m) => el("div", { class: "mapping" }, [
       el("div", { class: "mapping-head" }, [
