@@ -215,7 +215,8 @@ class Processor:
             if (event.duplicate and route.discard_duplicates) or (event.corrupt and route.discard_corrupted):
                 self._discarded[route.name] += 1
                 if seen is not None:
-                    seen.discarded(route.name, "discard_duplicates" if event.duplicate else "discard_corrupted")
+                    why = "discard_duplicates" if event.duplicate and route.discard_duplicates else "discard_corrupted"
+                    seen.discarded(route.name, why)
                 continue
             try:
                 payload = route.map_encoded(event)

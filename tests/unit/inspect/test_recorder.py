@@ -154,3 +154,12 @@ async def test_without_the_inspector_nothing_is_kept() -> None:
     processor.inspector = None
     processor.process_batch([request(1), request(2, "boom")])
     assert inspector.recent() == [] and runner.statistics().queued == 1
+
+
+async def test_the_discard_reason_names_the_setting_that_applied() -> None:
+    processor, inspector, _ = inspected(discard_corrupted=True)  # duplicates are kept by this mapping
+    corrupt = CapturedRequest("browser", QUERY.format(n=7, t="pageView").encode() + b"&x=wrong", (), "127.0.0.1", 1)
+    processor.process_batch([corrupt, corrupt])  # the second is corrupt and a duplicate
+    newest = render(inspector.recent()[0], TARGETS)
+    assert (newest["outcome"], newest["corrupt"], newest["duplicate"]) == ("corrupt", True, True)
+    assert newest["mappings"][0]["reason"] == "discard_corrupted"
