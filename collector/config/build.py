@@ -104,8 +104,9 @@ def _supervision(section: Section) -> SupervisionSettings:
     return result
 
 
-MAX_INSPECTED_EVENTS = 1_000_000
-"""More recent events than this is a typo: the ring lives in memory, a few KiB per event."""
+MAX_INSPECTED_EVENTS = 100_000
+"""More recent events than this is a typo: the ring lives in memory, a few KiB per event, and the page shows
+at most ``collector.inspect.web.DEFAULT_LIMIT`` of them anyway."""
 
 
 def _inspector(section: Section) -> InspectorSettings:

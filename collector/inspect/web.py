@@ -47,6 +47,8 @@ STREAM_COALESCE = 0.25
 STREAM_MAX_EVENTS = 100
 """Most events in one stream message: at high rates the live table shows the newest of each burst (rendering
 an event takes tens of µs on the event loop that also answers the pixels); the summary counts every event."""
+DEFAULT_LIMIT = 1000
+"""Events ``GET /inspect/api/events`` returns without a ``limit`` (each is rendered on the event loop once)."""
 PROXY_HEADERS = ("x-forwarded-for", "forwarded", "x-real-ip")
 LOCAL_NAMES = ("localhost",)
 SECURITY_HEADERS = {
@@ -133,9 +135,10 @@ def _json(value: object, status_code: int = 200) -> Response:
 
 
 def _limit(text: str | None, maximum: int) -> int | None:
-    """``limit=``: a positive count (at most the ring's size); None when it is not one."""
+    """``limit=``: a positive count (at most the ring's size; ``DEFAULT_LIMIT`` when not given); None when it
+    is not one."""
     if text is None or text == "":
-        return maximum
+        return min(DEFAULT_LIMIT, maximum)
     if not text.isdigit() or int(text) < 1:
         return None
     return min(int(text), maximum)

@@ -157,7 +157,7 @@
 
   // --- header: rates per outcome ---------------------------------------------------------------------
   function summary(s) {
-    state.max = s.max_events;
+    state.max = Math.min(s.max_events, 1000);  // rows the table keeps (the API's default limit)
     $("rates").replaceChildren(...OUTCOMES.map((o) => el("li", { "data-outcome": o, title: `${o}: since start or the last clear; per second over the last ${s.rate_window_seconds} s` }, [
       el("span", { class: `dot badge ${o}` }), el("span", { text: o.replace("_", " ") }),
       el("span", { class: "n", text: s.counts[o] }), el("span", { class: "per", text: `${s.per_second[o]}/s` }),

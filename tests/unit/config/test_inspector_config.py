@@ -46,6 +46,12 @@ def test_bad_values_and_unknown_keys_name_their_key(tmp_path: Path) -> None:
     assert any(p.startswith("divolte.global.inspector.enabled: expected a boolean") for p in found)
     assert any(p.startswith("divolte.global.inspector.max_events:") for p in found)
     assert any(p.startswith("divolte.global.inspector.allow_remot: unknown key") for p in found)
+    too_many = problems(tmp_path, "divolte.global.inspector { enabled = true, max_events = 100001 }")
+    assert (
+        len(too_many) == 1
+        and too_many[0].startswith("divolte.global.inspector.max_events:")
+        and "100000" in too_many[0]
+    )
 
 
 def test_several_processes_are_refused_with_what_to_do(tmp_path: Path) -> None:
