@@ -34,6 +34,9 @@ from collector.counters import HttpCounts, RefusalCounts
 from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
+from collector.inspect.recorder import Inspector
+from collector.inspect.render import Source
+from collector.inspect.web import inspector_routes
 from collector.mapping.vocabulary import Environment
 from collector.metrics import registry_for
 from collector.pipeline.intake import Intake
@@ -85,7 +88,12 @@ class Collector:
         self.geo = GeoDatabase.open(mapper.ip2geo_database) if mapper.ip2geo_database else None
         self.topology = build_topology(settings, Environment(self.user_agents, self.geo))
         memories = fleet.duplicate_memories() if fleet is not None else None
-        self.processor = Processor(self.intake, self.topology, ProcessorSettings.of(settings), memories)
+        inspecting = settings.global_.inspector
+        self.inspector = Inspector(inspecting.max_events) if inspecting.enabled else None
+        """The recent events shown at ``/inspect``; None (and no hook anywhere) when the inspector is off."""
+        if self.inspector is not None:
+            self.intake.on_overflow = self.inspector.overflow
+        self.processor = Processor(self.intake, self.topology, ProcessorSettings.of(settings), memories, self.inspector)
         self.http = HttpCounts()
         self.refusals = RefusalCounts()
         """Requests the HTTP protocol refused (``server/protocol.py``); the server hands it to the protocol."""
@@ -143,6 +151,17 @@ def _demo_page(settings: Settings) -> str:
     return template.replace("{{SCRIPT_SRC}}", script)
 
 
+def _inspected_sources(settings: Settings) -> dict[str, Source]:
+    """Each source's event method and path (to show a request as the client sent it) and its parser."""
+    parsers = ProcessorSettings.of(settings).parsers
+    return {
+        name: Source("GET", source.prefix + source.event_suffix, parsers[name])
+        if isinstance(source, BrowserSourceSettings)
+        else Source("POST", source.event_path, parsers[name])
+        for name, source in settings.sources.items()
+    }
+
+
 def _starlette(collector: Collector) -> Starlette:
     settings = collector.settings
 
@@ -171,6 +190,13 @@ def _starlette(collector: Collector) -> Starlette:
             return Response(await asyncio.to_thread(generate_latest, registry), media_type=CONTENT_TYPE_LATEST)
 
         routes.append(Route("/metrics", metrics_endpoint, methods=["GET"]))
+    if collector.inspector is not None:
+        routes += inspector_routes(
+            collector.inspector,
+            settings.global_.inspector,
+            _inspected_sources(settings),
+            lambda: collector.shutting_down,
+        )
     if settings.global_.server.serve_static_resources:
         page = _demo_page(settings)
 

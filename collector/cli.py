@@ -141,6 +141,8 @@ def parser() -> argparse.ArgumentParser:
         target.add_argument("--port", type=int, help="port (overrides divolte.global.server.port)")
         target.add_argument("--processes", metavar="N", help="worker processes, or auto: one per core "
                             "(overrides divolte.global.server.processes)")  # fmt: skip
+        target.add_argument("--inspect", action="store_true", help="turn on the event inspector at /inspect "
+                            "(sets divolte.global.inspector.enabled = true)")  # fmt: skip
     check = commands.add_parser("check-config", help="validate a configuration file without starting")
     check.add_argument("file")
     tester = commands.add_parser("mapping-test", help="try a mapping on hand-written events")
@@ -181,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         overrides: dict[str, object] = {}
         if args.processes is not None:  # checked as the configuration key is, with the same messages
             overrides["divolte.global.server.processes"] = args.processes
+        if args.inspect:
+            overrides["divolte.global.inspector.enabled"] = True
         settings = load_settings(find_config(args.config), overrides)
         for folder in stranded_spools(settings):
             log.warning("Spool %s holds records of a worker this collector no longer runs; they are replayed "

@@ -32,6 +32,7 @@ Series (all prefixed ``divolte_``):
     user_agent_cache_hits_total, user_agent_cache_misses_total, user_agent_cache_entries
     geoip_database_age_seconds                since the GeoIP database in use was loaded
     ready                                     1 when /ready answers 200
+    inspector_enabled                         1 when the event inspector (/inspect) keeps recent events
 
 A scrape never fails as a whole: a group of series whose statistics raise is left out of that scrape, and
 the exception is reported as a failure of the task ``metrics``.
@@ -50,6 +51,7 @@ from prometheus_client.registry import CollectorRegistry
 from collector.counters import HttpCounts, RefusalCounts
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
+from collector.inspect.recorder import Inspector
 from collector.pipeline.intake import Intake
 from collector.pipeline.process import Processor
 from collector.pipeline.topology import Topology
@@ -83,6 +85,8 @@ class Observed(Protocol):
     def geo(self) -> GeoDatabase | None: ...
     @property
     def ready(self) -> bool: ...
+    @property
+    def inspector(self) -> Inspector | None: ...
 
 
 def _counter(name: str, doc: str, labels: Iterable[str] = ()) -> CounterMetricFamily:
@@ -223,6 +227,11 @@ class CollectorMetrics:
         yield from (backlog_files, backlog_bytes, uploaded, failed_uploads)
         yield GaugeMetricFamily(
             PREFIX + "ready", "1 when /ready answers 200.", value=1.0 if self.collector.ready else 0.0
+        )
+        yield GaugeMetricFamily(
+            PREFIX + "inspector_enabled",
+            "1 when the event inspector (/inspect) keeps recent events, with their personal data, in memory.",
+            value=0.0 if self.collector.inspector is None else 1.0,
         )
 
     def _enrichment(self) -> Iterator[Metric]:

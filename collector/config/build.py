@@ -16,6 +16,7 @@ from collector.config.settings import (
     MAX_URL_LENGTH,
     BrowserSourceSettings,
     GlobalSettings,
+    InspectorSettings,
     JavascriptSettings,
     JsonSourceSettings,
     KafkaGlobalSettings,
@@ -76,6 +77,7 @@ def _global(section: Section, env: Mapping[str, str]) -> GlobalSettings:
         metrics=_metrics(section.section("metrics")),
         privacy=_privacy(section.section("privacy")),
         supervision=_supervision(section.section("supervision")),
+        inspector=_inspector(section.section("inspector")),
     )
     section.finish()
     return result
@@ -98,6 +100,23 @@ def _supervision(section: Section) -> SupervisionSettings:
     result = SupervisionSettings(
         write_timeout=section.duration("write_timeout", d.write_timeout),
         failing_after=section.duration("failing_after", d.failing_after),
+    )
+    section.finish()
+    return result
+
+
+MAX_INSPECTED_EVENTS = 100_000
+"""More recent events than this is a typo: the ring lives in memory, a few KiB per event, and the page shows
+at most ``collector.inspect.web.DEFAULT_LIMIT`` of them anyway."""
+
+
+def _inspector(section: Section) -> InspectorSettings:
+    d = InspectorSettings()
+    result = InspectorSettings(
+        enabled=section.boolean("enabled", d.enabled),
+        max_events=section.integer("max_events", d.max_events, maximum=MAX_INSPECTED_EVENTS),
+        allow_remote=section.boolean("allow_remote", d.allow_remote),
+        token=section.optional_string("token") or None,
     )
     section.finish()
     return result

@@ -193,6 +193,36 @@ def source_paths_distinct(settings: Settings) -> list[str]:
     ]
 
 
+MIN_INSPECTOR_TOKEN = 16
+"""Shortest ``inspector.token`` accepted: the token guards personal data on a public port."""
+
+
+def inspector_is_guarded(settings: Settings) -> list[str]:
+    """A remote-reachable inspector has a token too long to guess; and it runs in one process."""
+    inspector = settings.global_.inspector
+    if not inspector.enabled:
+        return []
+    key = "divolte.global.inspector"
+    problems = []
+    if inspector.allow_remote and not inspector.token:
+        problems.append(
+            f"{key}.token: required when {key}.allow_remote = true (remote clients must present it). Set a "
+            "long random secret, e.g. the output of `openssl rand -hex 32`, or set allow_remote = false."
+        )
+    elif inspector.token is not None and len(inspector.token) < MIN_INSPECTOR_TOKEN:
+        problems.append(f"{key}.token: too short ({len(inspector.token)} characters); use at least "
+                        f"{MIN_INSPECTOR_TOKEN}, e.g. the output of `openssl rand -hex 32`.")  # fmt: skip
+    processes = settings.global_.server.processes
+    if processes > 1:
+        problems.append(
+            f"{key}.enabled: the inspector keeps recent events in one process's memory, and "
+            f"divolte.global.server.processes = {processes} would spread them over {processes} processes "
+            "(each page would show a random share). Inspect with processes = 1 (--processes 1), or turn the "
+            "inspector off."
+        )
+    return problems
+
+
 RULES: tuple[Callable[[Settings], list[str]], ...] = (
     source_and_sink_names_distinct,
     one_schema_per_sink,
@@ -204,6 +234,7 @@ RULES: tuple[Callable[[Settings], list[str]], ...] = (
     javascript_names_are_valid,
     source_paths_are_absolute,
     source_paths_distinct,
+    inspector_is_guarded,
 )
 
 

@@ -137,6 +137,19 @@ class SupervisionSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class InspectorSettings:
+    """An addition: ``divolte.global.inspector``, the live view of recent events (``collector.inspect``)."""
+
+    enabled: bool = False
+    max_events: int = 1000
+    """Recent events kept in memory (a bounded ring: older ones fall out)."""
+    allow_remote: bool = False
+    """Serve the inspector to clients other than loopback (they must present ``token``)."""
+    token: str | None = field(default=None, repr=False)
+    """The secret remote clients present (``Authorization: Bearer …`` or ``?token=``); never logged."""
+
+
+@dataclass(frozen=True, slots=True)
 class GlobalSettings:
     server: ServerSettings = field(default_factory=ServerSettings)
     mapper: MapperSettings = field(default_factory=MapperSettings)
@@ -149,6 +162,7 @@ class GlobalSettings:
     metrics: MetricsSettings = field(default_factory=MetricsSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
     supervision: SupervisionSettings = field(default_factory=SupervisionSettings)
+    inspector: InspectorSettings = field(default_factory=InspectorSettings)
 
 
 # --- sources -----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from collector.events import CapturedRequest
@@ -37,11 +38,15 @@ class Intake:
         self.accepted = 0
         self.dropped = 0
         self._drop_log = RateLimitedLog(log, 10.0)
+        self.on_overflow: Callable[[CapturedRequest, str], None] | None = None
+        """Told of each request dropped here, with the reason (the inspector, when it is on)."""
 
     def offer(self, item: CapturedRequest) -> bool:
         items = self._items
         if len(items) >= self.capacity or self._closed:
             self.dropped += 1
+            if self.on_overflow is not None:
+                self.on_overflow(item, "intake_closed" if self._closed else "intake_full")
             self._drop_log.warning(
                 "Intake queue full (%d events): dropping events (%d dropped so far). "
                 "Raise divolte.global.mapper.buffer_size or add workers.",

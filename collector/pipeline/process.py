@@ -10,6 +10,9 @@ rest of the batch carries on. Divolte loses the whole micro-batch and restarts t
 #110, #113). Anything else that raises on one event (a bug in parsing or enrichment, ``MemoryError``) loses
 that event only too, counted as ``processing_error`` and reported by ``collector.supervise``; the task itself
 is supervised, so it cannot die silently.
+
+With the event inspector on (``collector.inspect``), each event gets an ``Inspection`` that each step tells
+what it decided; with it off, ``seen`` is None and each of those steps costs one ``is not None`` test.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.privacy import anonymise_address, opted_out
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent, EncodedRecord
+from collector.inspect.recorder import Inspection, Inspector
 from collector.mapping.base import DISCARD
 from collector.pipeline.intake import Intake
 from collector.pipeline.topology import Topology
@@ -96,9 +100,12 @@ class Processor:
         topology: Topology,
         settings: ProcessorSettings,
         memories: list[DuplicateMemory] | None = None,
+        inspector: Inspector | None = None,
     ) -> None:
-        """``memories``: the duplicate memories to use (shared by worker processes); default: our own."""
+        """``memories``: the duplicate memories to use (shared by worker processes); default: our own.
+        ``inspector``: where each event's path is kept when the inspector is on (None: it is off)."""
         self.intake = intake
+        self.inspector = inspector
         self.topology = topology
         mapper = settings.mapper
         # One memory per configured mapper thread, chosen by party, as Divolte keeps one per thread.
@@ -148,12 +155,18 @@ class Processor:
             await self._task
 
     def process_batch(self, batch: list[CapturedRequest]) -> None:
+        inspector = self.inspector
         for request in batch:
+            seen = None if inspector is None else inspector.begin(request)
             try:
-                self.process_one(request)
+                self.process_one(request, seen)
             except Exception as exc:  # one event lost, counted; never the batch or the task
                 self._dropped["processing_error"] += 1
                 failure("processor", exc, "lost an event")
+                if seen is not None:
+                    seen.drop("processing_error", f"{type(exc).__name__}: {exc}")
+            if seen is not None:
+                seen.finish()
 
     def _apply_privacy(self, event: DivolteEvent) -> bool:
         """Anonymise the stored address; True when the event must be dropped for an opt-out signal."""
@@ -170,7 +183,8 @@ class Processor:
             event.remote_host = anonymise_address(event.remote_host)
         return False
 
-    def process_one(self, request: CapturedRequest) -> None:
+    def process_one(self, request: CapturedRequest, seen: Inspection | None = None) -> None:
+        """Parse, check for duplicates, map and offer one event; ``seen`` (inspector on) is told each step."""
         parser = self._parsers.get(request.source)
         if parser is None:  # pragma: no cover - sources are registered from the same settings
             return
@@ -180,8 +194,12 @@ class Processor:
             self._dropped[exc.reason] += 1
             self._invalid_log.info("Dropping incomplete event from %s: %s (%d dropped so far).",
                                    request.peer, exc, sum(self._dropped.values()))  # fmt: skip
+            if seen is not None:
+                seen.drop(exc.reason, str(exc))
             return
         if self._privacy is not None and self._apply_privacy(event):
+            if seen is not None:
+                seen.drop("privacy_opt_out", "the browser sent an opt-out signal (Global Privacy Control or DNT)")
             return
         self._processed += 1
         memories = self._memories
@@ -191,14 +209,21 @@ class Processor:
             self._duplicates += 1
         if event.corrupt:
             self._corrupt += 1
+        if seen is not None:
+            seen.parsed(event)
         for route in self.topology.routes.get(request.source, ()):
             if (event.duplicate and route.discard_duplicates) or (event.corrupt and route.discard_corrupted):
                 self._discarded[route.name] += 1
+                if seen is not None:
+                    why = "discard_duplicates" if event.duplicate and route.discard_duplicates else "discard_corrupted"
+                    seen.discarded(route.name, why)
                 continue
             try:
                 payload = route.map_encoded(event)
                 if payload is DISCARD:
                     self._discarded[route.name] += 1
+                    if seen is not None:
+                        seen.discarded(route.name, "the mapping discarded it")
                     continue
             except Exception as exc:  # a mapping bug or a record its schema rejects: lose this event only
                 self._mapping_errors[route.name] += 1
@@ -206,7 +231,13 @@ class Processor:
                     "Mapping '%s' failed on an event of source '%s' and lost it: %r (%d lost so far).",
                     route.name, event.source, exc, self._mapping_errors[route.name],
                 )  # fmt: skip
+                if seen is not None:
+                    seen.failed(route.name, exc)
                 continue
             encoded = EncodedRecord(event.party_id, event.timestamp, payload, event.event_id)
-            for sink in route.sinks:
-                sink.offer(encoded)
+            if seen is None:
+                for sink in route.sinks:
+                    sink.offer(encoded)
+            else:
+                taken = [(sink.name, sink.offer(encoded)) for sink in route.sinks]
+                seen.mapped(route.name, payload, route.mapping.schema, taken)

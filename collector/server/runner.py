@@ -71,6 +71,10 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
     lines = []
     if settings.global_.server.serve_static_resources:
         lines.append(f"Demo page:  {base}/")
+    inspector = settings.global_.inspector
+    if inspector.enabled:
+        remote = "loopback and token holders" if inspector.allow_remote else "loopback only"
+        lines.append(f"Inspector:  {base}/inspect (last {inspector.max_events} events, {remote})")
     for name, source in settings.sources.items():
         if isinstance(source, BrowserSourceSettings):
             lines.append(f"Source '{name}': tracker {base}{source.prefix}{source.javascript.name}, "
