@@ -105,7 +105,7 @@ class ExpressionParser:
             return True
         if token.kind == "name":
             return token.text not in NOT_ARGUMENTS
-        return token.kind == "op" and token.text in ("!", "[")
+        return token.kind == "op" and token.text == "!"
 
     def command_arguments(self) -> tuple[Node, ...]:
         args = [self.expression()]
@@ -239,11 +239,14 @@ class ExpressionParser:
             if isinstance(part, Interpolation):
                 tokens, _ = tokenize(part.source, self.file, part.line, part.column)
                 inner = type(self)(tokens, self.file)
-                inner.skip_newlines()
-                expr = inner.expression()
-                inner.skip_newlines()
-                if inner.peek().kind != "eof":
-                    raise inner.error(f"unexpected {describe(inner.peek())} in ${{…}}: one expression only")
+                try:
+                    inner.skip_newlines()
+                    expr = inner.expression()
+                    inner.skip_newlines()
+                    if inner.peek().kind != "eof":
+                        raise inner.error(f"unexpected {describe(inner.peek())} in ${{…}}: one expression only")
+                except MappingError as exc:  # the end of the interpolated text is not the end of the file
+                    raise MappingError(str(exc).replace("the end of the file", "the end of ${…}")) from None
                 parts.append(expr)
             else:
                 parts.append(part)
