@@ -321,6 +321,10 @@ class Lexer:
                 out.text("/")
                 pos += 2
                 continue
+            if char == "\\" and src.startswith("$", pos + 1):  # a regex's escaped dollar sign, not an interpolation
+                out.text("\\$")
+                pos += 2
+                continue
             if char == "$":
                 pos = self._interpolation(pos, out, "/")
                 continue
