@@ -47,6 +47,8 @@ from collector.mapping.groovy.refusals import OPERATOR_ADVICE
 from collector.mapping.groovy.vocabulary import Value
 from collector.mapping.producers import Producer
 
+MAX_DEPTH = 100
+"""How deep closures may call closures (each call is a few Python frames)."""
 DONE = object()
 """The value of a statement that declared an action (``map … onto``, ``stop()``…)."""
 
@@ -88,6 +90,8 @@ class Evaluator:
         blank = {number for number, text in enumerate(source.splitlines(), 1) if not text.strip()}
         self.out = PythonWriter(script.comments, blank, reserved)
         self.recorder = dsl.recorder()
+        self.depth = 0
+        """Closure calls in progress: a closure that calls itself would never end (Groovy overflows its stack)."""
 
     # --- hooks for the DSL (translate.py) ------------------------------------------------------------
 
@@ -199,14 +203,20 @@ class Evaluator:
         """Run ``closure`` with ``args``; its value is its last statement's (``return`` there included), else null."""
         scope = self.closure_scope(closure, args, node, in_mapping)
         body = closure.node.body
-        if not body:
+        if self.depth >= MAX_DEPTH:
+            raise self.error(node, f"closures call closures more than {MAX_DEPTH} deep here: a closure that calls "
+                                   "itself never ends at start-up")  # fmt: skip
+        self.depth += 1
+        try:
+            self.block(body[:-1], scope)
+            last = body[-1] if body else None
+            if isinstance(last, ExprStmt | Return):
+                return self.eval(last.expr, scope)
+            if last is not None:
+                self.block((last,), scope)
             return NULL
-        self.block(body[:-1], scope)
-        last = body[-1]
-        if isinstance(last, ExprStmt | Return):
-            return self.eval(last.expr, scope)
-        self.block((last,), scope)
-        return NULL
+        finally:
+            self.depth -= 1
 
     def body_closure(self, closure: Value, node: Node, in_mapping: bool = True) -> Callable[[], None]:
         """A closure the DSL runs for its actions (``mapping``, ``apply``, ``section``), called without arguments."""

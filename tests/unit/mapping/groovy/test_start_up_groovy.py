@@ -202,6 +202,7 @@ def test_closures_kept_in_variables_and_called(tmp_path: Path) -> None:
         ("mapping {\n  def s = 'x'\n  s()\n}", "3:3: 's' is the String 'x', which cannot be called"),
         ("mapping {\n  [1].each location()\n}", "2:7: each takes one closure: each { x -> … }"),
         ("map it onto 'client'", "1:5: 'it' is not defined"),
+        ("def f = { f() }\nmapping {\n  f()\n}", "1:11: closures call closures more than 100 deep here"),
         # What stays outside: loops, switch, arithmetic, indexing
         ("mapping {\n  for (x in [1]) { }\n}", "2:3: `for` is not supported: to declare actions for each of several"),
         ("mapping {\n  switch (1) { }\n}", "2:3: `switch` is not supported"),
