@@ -24,6 +24,9 @@ NULL = Value(None, "None", "null", "null")
 
 
 def is_constant(value: Value) -> bool:
+    """Known at start-up: a literal, a GString, a comparison's result, a list of these (``[location()]`` is not)."""
+    if value.java == "List":
+        return all(map(is_constant, value.obj))
     return value.java in CONSTANTS
 
 
@@ -112,4 +115,5 @@ def string(text: str, java: str = "String") -> Value:
 
 
 def list_value(items: list[Value]) -> Value:
-    return Value(items, "[" + ", ".join(item.py for item in items) + "]", "List", to_string(Value(items, "", "List")))
+    text = "[" + ", ".join(to_string(item) if is_constant(item) else item.py for item in items) + "]"
+    return Value(items, "[" + ", ".join(item.py for item in items) + "]", "List", text)

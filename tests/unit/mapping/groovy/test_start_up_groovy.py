@@ -115,10 +115,11 @@ def test_lists_each_and_collect_with_parameters_and_it(tmp_path: Path) -> None:
   def fields = ['pageview', 'event'].collect { it }
   fields.each { map 'from it' onto it }
   [['a', 'b']].each { pair -> pair.each { x -> map x onto 'eventType' } }
+  [location(), referer()].each { map it onto 'referer' }  // a list of event values may be iterated
 """
     record = mapped(tmp_path, body)
     assert record == {"client": LOCATION, "session": LOCATION, "pageview": "from it", "event": "from it",
-                      "eventType": "b"}  # fmt: skip
+                      "eventType": "b", "referer": "http://example.com/"}  # fmt: skip
 
 
 def test_it_is_the_enclosing_closure_s_where_a_closure_declares_parameters(tmp_path: Path) -> None:
@@ -193,6 +194,7 @@ def test_closures_kept_in_variables_and_called(tmp_path: Path) -> None:
         # Lists and closures
         ("mapping {\n  def l = [1, 2]\n  map l onto 'client'\n}", "3:3: the list [1, 2] cannot be mapped or compared"),
         ("mapping {\n  map [1, 2] onto 'client'\n}", "2:7: `[` is not supported in a mapping: indexing"),  # as Groovy
+        ("mapping {\n  map \"${[location()]}\" onto 'x'\n}", "2:10: the list [location()] cannot be interpolated"),
         ("mapping {\n  def m = [a: 1]\n}", "2:12: maps ([key: value]) are not supported in a mapping"),
         ("mapping {\n  ['a'].each { x, y -> }\n}", "2:9: this closure takes 2 argument(s) (x, y), not 1"),
         ("mapping {\n  def x = 1\n  ['a'].each { x -> }\n}", "3:14: the parameter 'x' hides the variable declared at"),
