@@ -188,6 +188,8 @@ class Evaluator:
                 raise self.error(node, f"this closure takes one argument (it), not {len(args)}")
             scope.names["it"] = (args[0] if args else NULL, closure.node.line)
             return scope
+        if len(params) > 1 and len(args) == 1 and args[0].java == "List":  # Groovy spreads a list over them
+            args = list(args[0].obj)
         if len(args) != len(params) and not (len(params) == 1 and not args):  # Groovy passes null to one
             raise self.error(node, f"this closure takes {len(params)} argument(s) ({', '.join(params)}), not "
                                    f"{len(args)}")  # fmt: skip

@@ -116,10 +116,11 @@ def test_lists_each_and_collect_with_parameters_and_it(tmp_path: Path) -> None:
   fields.each { map 'from it' onto it }
   [['a', 'b']].each { pair -> pair.each { x -> map x onto 'eventType' } }
   [location(), referer()].each { map it onto 'referer' }  // a list of event values may be iterated
+  [['first', 'flag1'], ['second', 'flag2']].each { name, field -> map (name == 'second') onto field }
 """
     record = mapped(tmp_path, body)
     assert record == {"client": LOCATION, "session": LOCATION, "pageview": "from it", "event": "from it",
-                      "eventType": "b", "referer": "http://example.com/"}  # fmt: skip
+                      "eventType": "b", "referer": "http://example.com/", "flag1": False, "flag2": True}  # fmt: skip
 
 
 def test_it_is_the_enclosing_closure_s_where_a_closure_declares_parameters(tmp_path: Path) -> None:
@@ -197,6 +198,7 @@ def test_closures_kept_in_variables_and_called(tmp_path: Path) -> None:
         ("mapping {\n  map \"${[location()]}\" onto 'x'\n}", "2:10: the list [location()] cannot be interpolated"),
         ("mapping {\n  def m = [a: 1]\n}", "2:12: maps ([key: value]) are not supported in a mapping"),
         ("mapping {\n  ['a'].each { x, y -> }\n}", "2:9: this closure takes 2 argument(s) (x, y), not 1"),
+        ("mapping {\n  [[1, 2, 3]].each { x, y -> }\n}", "2:15: this closure takes 2 argument(s) (x, y), not 3"),
         ("mapping {\n  def x = 1\n  ['a'].each { x -> }\n}", "3:14: the parameter 'x' hides the variable declared at"),
         ("mapping {\n  'abc'.each { }\n}", "2:9: the String 'abc' has no method each() in a mapping (supported:"),
         ("mapping {\n  [1].sort()\n}", "2:7: the list [1] has no method sort() in a mapping (supported: each() and"),
