@@ -217,10 +217,10 @@ class ExpressionParser:
                 raise self.error(f"`{token.text}` can only start a statement")
             self.advance()
             return Name(token.line, token.column, token.text)
-        if self.is_op("("):
+        if self.is_op("("):  # Groovy 3 (Divolte's) allows a command chain here: (match 'r' against location())
             self.advance()
             self.skip_newlines()
-            inner = self.expression()
+            inner = self.command_expression()
             self.skip_newlines()
             self.expect_op(")", "to close the parenthesis")
             return inner
