@@ -142,6 +142,7 @@ def test_gstrings_of_constants(tmp_path: Path) -> None:
     prelude = "def n = 42\ndef big = 12345678.5D\ndef f = 0.1F\ndef items = ['a', 1L]\ndef nothing = null"
     body = r"""
   map header("X-Divolte-${'Test'}").first() onto 'client'
+  map 'g' onto "event${'Type'}"
   map ('' + "n=$n big=$big f=$f items=$items nothing=$nothing long=${n == 42 ? 1L : 2L}") onto 'session'
   map digest('SHA-256', "seed-$n").add(eventId()).result().toHexLower() onto 'pageview'
   map digest('SHA-256', 'seed-42').add(eventId()).result().toHexLower() onto 'event'
@@ -153,6 +154,7 @@ def test_gstrings_of_constants(tmp_path: Path) -> None:
 """
     record = mapped(tmp_path, body, prelude)
     assert record["client"] == "first"  # header('X-Divolte-Test'): a GString passed as the String a method takes
+    assert record["eventType"] == "g"
     assert record["session"] == "n=42 big=1.23456785E7 f=0.1 items=[a, 1] nothing=null long=1"
     assert record["pageview"] == record["event"] and record["flag1"] is record["flag2"] is True
 
