@@ -90,10 +90,18 @@ def check_config(args: argparse.Namespace) -> int:
 
 
 def mapping_test(args: argparse.Namespace) -> int:
-    from collector.tools.mapping_test import MappingTester, run_file
+    from collector.tools.mapping_test import MappingTester, run_file, tester_from_config
     from collector.tools.mapping_test import serve as serve_tester
 
-    tester = MappingTester(args.schema, args.mapping)
+    config = args.mapping_config or args.config  # `mapping-test --config F`, or `--config F mapping-test`
+    if config:
+        tester = tester_from_config(load_settings(Path(config)), args.name, args.schema, args.mapping)
+    elif args.mapping:
+        tester = MappingTester(args.schema, args.mapping)
+    else:
+        print("Error: mapping-test needs --mapping FILE, or --config FILE to take the mapping, its schema and the "
+              "GeoIP database from a configuration", file=sys.stderr)  # fmt: skip
+        return 2
     if args.event:
         try:
             sys.stdout.write(run_file(tester, args.event).decode() + "\n")
@@ -147,7 +155,10 @@ def parser() -> argparse.ArgumentParser:
     check.add_argument("file")
     tester = commands.add_parser("mapping-test", help="try a mapping on hand-written events")
     tester.add_argument("--schema", help="the Avro schema (.avsc); default: Divolte's DefaultEventRecord")
-    tester.add_argument("--mapping", required=True, help="the mapping file (.py, or Divolte's .groovy)")
+    tester.add_argument("--mapping", help="the mapping file (.py, or Divolte's .groovy)")
+    tester.add_argument("--config", dest="mapping_config", help="take the mapping, its schema and the GeoIP "
+                        "database from this configuration (--schema and --mapping replace its files)")  # fmt: skip
+    tester.add_argument("--name", help="which of the configuration's mappings (divolte.mappings.<name>)")
     tester.add_argument("--event", help="map this JSON event description and print the record, then exit")
     tester.add_argument("--host", default="127.0.0.1")
     tester.add_argument("--port", type=int, default=8390)

@@ -7,6 +7,7 @@ regex matching, number parsing, digests and GeoIP. Each returns a ``Producer`` (
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
@@ -416,5 +417,8 @@ class Vocabulary:
 
     @staticmethod
     def digest(algorithm: str, seed: str | None = None) -> DigesterProducer:
-        label = f"digest({algorithm!r}{', <seed>' if seed is not None else ''})"
+        # The label is also the per-event memo key of the result: two seeds must not share it (Divolte's identifier
+        # holds the seed). A fingerprint tells them apart without printing the seed in messages.
+        seeded = f", <seed {hashlib.sha256(seed.encode()).hexdigest()[:8]}>" if seed is not None else ""
+        label = f"digest({algorithm!r}{seeded})"
         return DigesterProducer(Digester(algorithm, seed), (), label)

@@ -2,7 +2,12 @@
 
     divolte-collector mapping-test --schema MySchema.avsc --mapping mapping.py --event event.json
     divolte-collector mapping-test --schema MySchema.avsc --mapping mapping.py --port 8390
+    divolte-collector mapping-test --config divolte-collector.conf [--name shop] --event event.json
     curl -d '{"location": "https://shop.example.com/?q=shoes", "event_type": "search"}' localhost:8390
+
+With ``--config``, the mapping, its schema and the GeoIP database (``divolte.global.mapper.ip2geo_database``,
+which ``ip2geo()`` needs) come from the collector's configuration, as the collector would load them;
+``--schema`` and ``--mapping`` then replace the configured ones.
 
 An event is described by a JSON object with Divolte's keys (``page_view_id, location, referer,
 viewport_pixel_width, viewport_pixel_height, screen_pixel_width, screen_pixel_height, device_pixel_ratio,
@@ -23,10 +28,13 @@ import orjson
 
 from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import default_schema, load_schema
+from collector.config.settings import Settings
+from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
-from collector.errors import MappingError
+from collector.errors import ConfigError, MappingError
 from collector.events import DivolteEvent
-from collector.mapping.compile import CompiledMapping
+from collector.mapping.base import RecordMapping
+from collector.mapping.default import DefaultMapping
 from collector.mapping.groovy import load_any_mapping
 from collector.mapping.vocabulary import Environment
 from collector.protocol import identifiers
@@ -106,12 +114,22 @@ def _json_default(value: Any) -> Any:
 
 
 class MappingTester:
-    """A loaded mapping plus the encoder of its schema; ``run`` maps one described event."""
+    """A loaded mapping plus the encoder of its schema; ``run`` maps one described event.
 
-    def __init__(self, schema_path: str | None, mapping_path: str) -> None:
-        schema = load_schema(schema_path) if schema_path else default_schema()
-        self.mapping: CompiledMapping = load_any_mapping(mapping_path, schema, Environment(UserAgentParser(1000)))
-        self.encoder = RecordEncoder(schema)
+    Without ``mapping_path`` it is Divolte's built-in mapping (what a configured mapping without
+    ``mapping_script_file`` runs, onto the default schema).
+    """
+
+    def __init__(
+        self, schema_path: str | None, mapping_path: str | None, environment: Environment | None = None
+    ) -> None:
+        environment = environment or Environment(UserAgentParser(1000))
+        if mapping_path is None:
+            self.mapping: RecordMapping = DefaultMapping(environment.user_agents)
+        else:
+            schema = load_schema(schema_path) if schema_path else default_schema()
+            self.mapping = load_any_mapping(mapping_path, schema, environment)
+        self.encoder = RecordEncoder(self.mapping.schema)
 
     def run(self, description: Any) -> bytes:
         """The record as JSON; encoding it also proves that the record is valid for the schema."""
@@ -122,6 +140,30 @@ class MappingTester:
             except (ValueError, TypeError) as exc:
                 raise MappingError(f"the mapped record is not valid for the schema: {exc}") from exc
         return orjson.dumps(record, default=_json_default, option=orjson.OPT_INDENT_2)
+
+
+def tester_from_config(
+    settings: Settings, name: str | None, schema_path: str | None = None, mapping_path: str | None = None
+) -> MappingTester:
+    """The tester of the configuration's mapping ``name`` (the only one when None), with the configuration's
+    GeoIP database and user-agent cache; ``schema_path`` and ``mapping_path`` replace the configured files."""
+    if name is None:
+        if len(settings.mappings) != 1:
+            raise ConfigError(f"{settings.origin} has the mappings {', '.join(settings.mappings)}: choose one with "
+                              "--name")  # fmt: skip
+        name = next(iter(settings.mappings))
+    if name not in settings.mappings:
+        raise ConfigError(f"divolte.mappings.{name} does not exist in {settings.origin}; its mappings: "
+                          f"{', '.join(settings.mappings)}")  # fmt: skip
+    mapping = settings.mappings[name]
+    mapper = settings.global_.mapper
+    geo = GeoDatabase.open(mapper.ip2geo_database) if mapper.ip2geo_database else None
+    environment = Environment(UserAgentParser(mapper.user_agent_parser.cache_size), geo)
+    try:
+        return MappingTester(schema_path or mapping.schema_file, mapping_path or mapping.mapping_script_file,
+                             environment)  # fmt: skip
+    except MappingError as exc:
+        raise ConfigError(f"divolte.mappings.{name}: {exc}") from exc
 
 
 def run_file(tester: MappingTester, event_file: str) -> bytes:

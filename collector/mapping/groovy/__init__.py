@@ -1,7 +1,9 @@
 """Divolte's Groovy mapping files, run without a JVM: the script evaluated into the Python DSL's actions.
 
-A ``mapping_script_file`` ending in ``.groovy`` is read (``lexer.py``, ``parser.py``) and
-evaluated once at start-up (``translate.py``, with ``vocabulary.py`` saying what may be called), the
+A ``mapping_script_file`` ending in ``.groovy`` is read (``lexer.py``, ``numbers.py``, ``expressions.py``,
+``parser.py`` into ``nodes.py``; ``refusals.py`` says what is refused and why) and evaluated once at start-up
+(``evaluate.py`` for Groovy's statements, closures and values known at start-up, ``constants.py`` for their
+semantics, ``translate.py`` for the DSL, with ``vocabulary.py`` saying what may be called), the
 way Divolte runs it: ``mapping { … }`` delegates to the mapping, ``map … onto``,
 ``when … apply``, ``section``, ``stop()``, ``exit()``, ``match … against``, ``parse … to`` and every value
 function call the same objects a Python mapping calls (``dsl.py``, ``functions.Vocabulary``), so the two

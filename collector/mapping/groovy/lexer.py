@@ -3,33 +3,44 @@
 Divolte runs mapping scripts with Groovy, so a literal's type is Groovy's: ``42`` is an Integer, ``42L`` a
 Long, ``42.0D`` a Double, ``42.0F`` a Float and a plain ``42.0`` a BigDecimal (which Divolte cannot map).
 Strings come in single, double and triple quotes, and as slashy ``/…/`` and dollar-slashy ``$/…/$`` strings
-(the usual way to write a regex: only ``\\/`` is an escape). A ``$`` that would interpolate (a GString) is
-refused here: a mapping's strings are constants. Comments are kept aside so that ``convert-mapping`` can
-carry them into the Python it prints.
+(the usual way to write a regex: only ``\\/`` is an escape). A ``$name``, ``$a.b`` or ``${…}`` inside a
+double-quoted, slashy or dollar-slashy string makes it a GString (token kind ``gstring``): its parts are
+kept, with each interpolated expression's source and position, for the parser to read and the evaluation
+to fill in with values known at start-up. Comments are kept aside so that ``convert-mapping`` can carry
+them into the Python it prints.
 """
 
 from __future__ import annotations
 
 import re
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 from collector.errors import MappingError
+from collector.mapping.groovy.numbers import NUMBER, number_value
 
 
 @dataclass(frozen=True, slots=True)
 class Token:
     kind: str
-    """``name``, ``string``, ``number``, ``op``, ``newline`` or ``eof``."""
+    """``name``, ``string``, ``gstring``, ``number``, ``op``, ``newline`` or ``eof``."""
     text: str
     line: int
     column: int
     value: Any = None
-    """Strings: the text; numbers: the Python value."""
+    """Strings: the text; GStrings: a tuple of text and ``Interpolation`` parts; numbers: the Python value."""
     java: str = ""
     """Literals: Groovy's type (``String``, ``Integer``, ``Long``, ``Float``, ``Double``, ``BigDecimal``…)."""
     space_before: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Interpolation:
+    """``$name``, ``$a.b`` or ``${expression}`` in a GString: the expression's source and where it starts."""
+
+    source: str
+    line: int
+    column: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,86 +61,60 @@ OPERATORS = [  # longest first
 _ENDS_OPERAND = {")", "]", "}"}
 _KEYWORDS_BEFORE_OPERAND = {"return", "in", "case", "assert", "throw", "else", "instanceof", "as", "new"}
 _ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", "\\": "\\", "'": "'", '"': '"', "$": "$"}
-_NUMBER = re.compile(
-    r"0[xX][0-9a-fA-F](?:[0-9a-fA-F_]*[0-9a-fA-F])?[lLiIgG]?"
-    r"|0[bB][01](?:[01_]*[01])?[lLiIgG]?"
-    r"|\d(?:[\d_]*\d)?(?:\.\d(?:[\d_]*\d)?)?(?:[eE][+-]?\d+)?[lLiIgGdDfF]?"
-)
 _IDENTIFIER = re.compile(r"(?:[^\W\d]|\$)[\w$]*")
+_PROPERTY_PATH = re.compile(r"[^\W\d]\w*(?:\.[^\W\d]\w*)*")
+"""What ``$`` starts in a GString: a name and any ``.name`` after it (Groovy reads ``"$a.b"`` as ``a.b``)."""
 
 
-def float32(value: float) -> float:
-    """The nearest Java float, as a Python float (``42.1F`` is not the double ``42.1``)."""
-    try:
-        result: float = struct.unpack("<f", struct.pack("<f", value))[0]
-    except OverflowError:
-        raise ValueError("too large for a float") from None
-    return result
+class _Parts:
+    """A string literal being read: its text, and the interpolations that make it a GString."""
 
+    def __init__(self) -> None:
+        self._parts: list[str | Interpolation] = []
+        self._chars: list[str] = []
+        self.interpolated = False
 
-def _integer(digits: str, base: int, suffix: str) -> tuple[Any, str]:
-    value = int(digits.replace("_", ""), base)
-    kind = {"l": "Long", "i": "Integer", "g": "BigInteger", "d": "Double", "f": "Float"}.get(suffix.lower())
-    if kind == "Double":
-        return float(value), kind
-    if kind == "Float":
-        return float32(float(value)), kind
-    if kind is None:  # Groovy picks the smallest of Integer, Long and BigInteger that holds the value
-        kind = "Integer" if value < 2**31 else "Long" if value < 2**63 else "BigInteger"
-    # The magnitude of Integer.MIN_VALUE and Long.MIN_VALUE is one more than the maximum: the parser applies
-    # the minus of -2147483648 and -9223372036854775808L.
-    limit = {"Integer": 2**31, "Long": 2**63}.get(kind)
-    if limit is not None and value > limit:
-        raise ValueError(f"{digits} is too large for {'an Integer' if kind == 'Integer' else 'a Long'}")
-    return value, kind
+    def text(self, text: str) -> None:
+        self._chars.append(text)
 
+    def interpolate(self, part: Interpolation) -> None:
+        self._flush()
+        self._parts.append(part)
+        self.interpolated = True
 
-def number_value(text: str) -> tuple[Any, str]:
-    """The value and Groovy type of a number literal; ValueError when Groovy refuses it too."""
-    lower = text.lower()
-    hexadecimal = lower.startswith("0x")
-    suffix = text[-1] if lower[-1] in ("lig" if hexadecimal else "ligdf") else ""
-    body = text[: len(text) - len(suffix)]
-    if hexadecimal:
-        return _integer(body[2:], 16, suffix)
-    if lower.startswith("0b"):
-        return _integer(body[2:], 2, suffix)
-    if "." in body or "e" in body.lower():
-        decimal = body.replace("_", "")
-        kind = suffix.lower()
-        if kind == "d":
-            value = float(decimal)
-            if value == float("inf"):
-                raise ValueError(f"{text} is too large for a Double")
-            return value, "Double"
-        if kind == "f":
-            return float32(float(decimal)), "Float"
-        if kind in ("l", "i"):
-            raise ValueError(f"{text}: a decimal number cannot have the suffix {suffix}")
-        return decimal, "BigDecimal"
-    if len(body) > 1 and body[0] == "0":
-        if not set(body.replace("_", "")) <= set("01234567"):
-            raise ValueError(f"{text} is not a valid octal number")
-        return _integer(body[1:], 8, suffix)
-    return _integer(body, 10, suffix)
+    def _flush(self) -> None:
+        if self._chars:
+            self._parts.append("".join(self._chars))
+            self._chars = []
+
+    def joined(self) -> str:
+        return "".join(self._chars)
+
+    def parts(self) -> tuple[str | Interpolation, ...]:
+        self._flush()
+        return tuple(self._parts)
 
 
 class Lexer:
-    def __init__(self, source: str, file: str) -> None:
+    def __init__(self, source: str, file: str, line: int = 1, column: int = 1) -> None:
+        """``line`` and ``column``: where ``source`` starts in the file (a GString's ``${…}`` starts mid-line)."""
         self.source = source.replace("\r\n", "\n").replace("\r", "\n")
         self.file = file
         self.pos = 0
-        self.line = 1
-        self.line_start = 0
+        self.first_line, self.first_column = line, column
+        self.line = line
+        self.line_start = 1 - column
         self.tokens: list[Token] = []
         self.comments: list[Comment] = []
-        self.token_start = (1, 1)
+        self.token_start = (line, column)
 
     def error(self, message: str, pos: int | None = None) -> MappingError:
         pos = self.pos if pos is None else pos
-        line = self.source.count("\n", 0, pos) + 1
+        newlines = self.source.count("\n", 0, pos)
         column = pos - (self.source.rfind("\n", 0, pos) + 1) + 1
-        return MappingError(f"{self.file}:{line}:{column}: {message}")
+        if not newlines:
+            column += self.first_column - 1
+        return MappingError(f"{self.file}:{self.first_line + newlines}:{column}: {message}")
 
     def _column(self, pos: int) -> int:
         return pos - self.line_start + 1
@@ -255,7 +240,7 @@ class Lexer:
         triple = src.startswith(quote * 3, start)
         delimiter = quote * 3 if triple else quote
         pos = start + len(delimiter)
-        out: list[str] = []
+        out = _Parts()
         while True:
             if pos >= len(src) or (not triple and src[pos] == "\n"):
                 raise self.error(f"this string is never closed with {delimiter}", start)
@@ -264,37 +249,68 @@ class Lexer:
             char = src[pos]
             if char == "\\":
                 text, pos = self._escape(pos)
-                out.append(text)
+                out.text(text)
                 continue
             if char == "$" and quote == '"':
-                raise self.error(
-                    "string interpolation ($…) is not supported: a mapping's strings are constants. Use single "
-                    "quotes, or write \\$ for a dollar sign",
-                    pos,
-                )
+                pos = self._interpolation(pos, out, delimiter, always=True)
+                continue
             if char == "\n":
                 self._newline(pos)
-            out.append(char)
+            out.text(char)
             pos += 1
         self.pos = pos + len(delimiter)
-        self._add("string", src[start : self.pos], start, self._space(start), "".join(out), "String")
+        self._add_string(start, out)
+
+    def _add_string(self, start: int, parts: _Parts) -> None:
+        kind, value, java = (
+            ("gstring", parts.parts(), "GString") if parts.interpolated else ("string", parts.joined(), "String")
+        )
+        self._add(kind, self.source[start : self.pos], start, self._space(start), value, java)
 
     def _space(self, start: int) -> bool:
         return start > 0 and self.source[start - 1] in " \t"
 
-    def _check_dollar(self, pos: int, closing: str) -> None:
-        after = self.source[pos + 1] if pos + 1 < len(self.source) else ""
-        if (after.isalpha() or after in "_{") and not self.source.startswith(closing, pos + 1):
-            raise self.error(
-                "string interpolation ($…) is not supported: a mapping's strings are constants. A regex that "
-                "should match a dollar sign writes \\$",
-                pos,
-            )
+    def _interpolation(self, pos: int, out: _Parts, closing: str, always: bool = False) -> int:
+        """A ``$`` at ``pos`` in a GString: add the part it starts (or the ``$`` itself), return the next position.
+
+        Groovy reads ``${expression}`` and ``$name`` followed by ``.name`` parts (a property path); in slashy
+        strings a ``$`` before anything else is a plain dollar sign (a regex's end anchor), in double quotes it
+        is an error (``always``).
+        """
+        src = self.source
+        after = src[pos + 1] if pos + 1 < len(src) else ""
+        line, column = self.line, self._column(pos)
+        if after == "{":
+            depth, end = 0, pos + 1
+            while end < len(src):
+                depth += {"{": 1, "}": -1}.get(src[end], 0)
+                if depth == 0:
+                    break
+                end += 1
+            else:
+                raise self.error("this ${ is never closed with }", pos)
+            inner = src[pos + 2 : end]
+            if not inner.strip():
+                raise self.error("an empty ${} interpolates nothing: write the expression inside the braces", pos)
+            for offset, char in enumerate(inner):
+                if char == "\n":
+                    self._newline(pos + 2 + offset)
+            out.interpolate(Interpolation(inner, line, column + 2))
+            return end + 1
+        match = _PROPERTY_PATH.match(src, pos + 1)
+        if match is not None and not src.startswith(closing, pos + 1):
+            out.interpolate(Interpolation(match.group(), line, column + 1))
+            return match.end()
+        if always:
+            raise self.error("a $ in a double-quoted string starts an interpolation ($name or ${…}): write \\$ "
+                             "for a dollar sign, or use single quotes", pos)  # fmt: skip
+        out.text("$")
+        return pos + 1
 
     def _slashy(self) -> None:
         src, start = self.source, self.pos
         pos = start + 1
-        out: list[str] = []
+        out = _Parts()
         while True:
             if pos >= len(src):
                 raise self.error("this slashy string /… is never closed with /", start)
@@ -302,43 +318,49 @@ class Lexer:
             if char == "/":
                 break
             if char == "\\" and src.startswith("/", pos + 1):
-                out.append("/")
+                out.text("/")
+                pos += 2
+                continue
+            if char == "\\" and src.startswith("$", pos + 1):  # a regex's escaped dollar sign, not an interpolation
+                out.text("\\$")
                 pos += 2
                 continue
             if char == "$":
-                self._check_dollar(pos, "/")
+                pos = self._interpolation(pos, out, "/")
+                continue
             if char == "\n":
                 self._newline(pos)
-            out.append(char)
+            out.text(char)
             pos += 1
         self.pos = pos + 1
-        self._add("string", src[start : self.pos], start, self._space(start), "".join(out), "String")
+        self._add_string(start, out)
 
     def _dollar_slashy(self) -> None:
         src, start = self.source, self.pos
         pos = start + 2
-        out: list[str] = []
+        out = _Parts()
         while True:
             if pos >= len(src):
                 raise self.error("this dollar-slashy string $/… is never closed with /$", start)
             if src.startswith("/$", pos):
                 break
             if src.startswith("$$", pos) or src.startswith("$/", pos):
-                out.append(src[pos + 1])
+                out.text(src[pos + 1])
                 pos += 2
                 continue
             if src[pos] == "$":
-                self._check_dollar(pos, "/$")
+                pos = self._interpolation(pos, out, "/$")
+                continue
             if src[pos] == "\n":
                 self._newline(pos)
-            out.append(src[pos])
+            out.text(src[pos])
             pos += 1
         self.pos = pos + 2
-        self._add("string", src[start : self.pos], start, self._space(start), "".join(out), "String")
+        self._add_string(start, out)
 
     def _number(self) -> None:
         start = self.pos
-        match = _NUMBER.match(self.source, start)
+        match = NUMBER.match(self.source, start)
         assert match is not None
         text = match.group()
         end = match.end()
@@ -352,5 +374,5 @@ class Lexer:
         self._add("number", text, start, self._space(start), value, java)
 
 
-def tokenize(source: str, file: str) -> tuple[list[Token], list[Comment]]:
-    return Lexer(source, file).tokenize()
+def tokenize(source: str, file: str, line: int = 1, column: int = 1) -> tuple[list[Token], list[Comment]]:
+    return Lexer(source, file, line, column).tokenize()

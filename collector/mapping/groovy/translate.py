@@ -1,40 +1,25 @@
-"""Evaluating a parsed Groovy mapping: Divolte's semantics, the Python DSL's objects, the Python spelling.
+"""Divolte's mapping DSL on top of the Groovy evaluation: the Python DSL's objects, and the Python spelling.
 
-The script runs once, as Divolte runs it: statements in order, ``def`` variables in closure scopes (a
-name may not be declared twice where both are visible, as in Groovy), ``mapping { }`` making Divolte's
-value functions reachable, value closures (``map { … } onto``) ending in the value they produce, body
-closures (``apply { }``, ``section { }``) run inside the DSL's block. Every call goes to the object a
-Python mapping would call (``dsl.py``, ``functions.Vocabulary``) with the recorder pointing at the Groovy
-position, and is written to a ``PythonWriter`` in the Python DSL's spelling at the same time, so that the
-Python ``convert-mapping`` prints is the evaluated script, not a second reading of it.
+``Evaluator`` (``evaluate.py``) runs the script as Groovy runs it; ``Translator`` adds what Divolte's
+``MappingBase`` and ``DslRecordMapping`` provide: ``mapping { }`` making Divolte's value functions
+reachable, value closures (``map { … } onto``) ending in the value they produce, body closures
+(``apply { }``, ``section { }``) run inside the DSL's block. Every call goes to the object a Python mapping
+would call (``dsl.py``, ``functions.Vocabulary``) with the recorder pointing at the Groovy position, and is
+written to a ``PythonWriter`` in the Python DSL's spelling at the same time, so that the Python
+``convert-mapping`` prints is the evaluated script, not a second reading of it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from collector.avro.schemas import Schema
 from collector.errors import MappingError
 from collector.mapping import dsl
-from collector.mapping.groovy.parser import (
-    Assign,
-    Call,
-    Closure,
-    Concat,
-    Def,
-    ExprStmt,
-    Literal,
-    MethodCall,
-    Name,
-    Node,
-    Property,
-    Return,
-    Script,
-    Statement,
-)
-from collector.mapping.groovy.python_writer import PythonWriter, python_string
+from collector.mapping.groovy.evaluate import DONE, ClosureValue, Evaluator, Scope
+from collector.mapping.groovy.nodes import Call, ExprStmt, MethodCall, Name, Node, Return, Script, Statement
 from collector.mapping.groovy.vocabulary import (
     FUNCTION_ARGS,
     KINDS,
@@ -63,58 +48,16 @@ class ParseTarget:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class ClosureValue:
-    node: Closure
-    scope: Scope
-
-
-DONE = object()
-"""The value of a statement that declared an action (``map … onto``, ``stop()``…)."""
-
-
-@dataclass(slots=True)
-class Scope:
-    parent: Scope | None
-    in_mapping: bool
-    """Inside ``mapping { }``, where Divolte's value functions and statements are reachable."""
-    names: dict[str, tuple[Value, int]] = field(default_factory=dict)
-
-    def find(self, name: str) -> tuple[Value, int] | None:
-        scope: Scope | None = self
-        while scope is not None:
-            if name in scope.names:
-                return scope.names[name]
-            scope = scope.parent
-        return None
-
-    def owner(self, name: str) -> Scope | None:
-        scope: Scope | None = self
-        while scope is not None and name not in scope.names:
-            scope = scope.parent
-        return scope
-
-
-class Translator:
+class Translator(Evaluator):
     """Evaluates a parsed script once, recording the Python DSL's actions and writing the Python spelling."""
 
     def __init__(self, file: str, environment: Environment, script: Script, source: str) -> None:
-        self.file = file
-        self.recorder = dsl.recorder()
         self.functions = Vocabulary(environment).functions()
-        blank = {number for number, text in enumerate(source.splitlines(), 1) if not text.strip()}
-        self.out = PythonWriter(script.comments, blank, set(dsl.DSL_NAMES) | set(self.functions) | {"__file__"})
-        self.script = script
+        super().__init__(file, script, source, set(dsl.DSL_NAMES) | set(self.functions) | {"__file__"})
         self.literal_maps: list[LiteralMap] = []
         self._literal_pending: dict[int, tuple[dsl.PendingMap, dsl.Where, Value]] = {}
 
-    # --- errors and positions ------------------------------------------------------------------------
-
-    def where(self, node: Node) -> dsl.Where:
-        return dsl.Where(self.file, node.line, node.column)
-
-    def error(self, node: Node, message: str) -> MappingError:
-        return MappingError(f"{self.where(node)}: {message}")
+    # --- the DSL's objects -------------------------------------------------------------------------
 
     def dsl_call(self, node: Node, fn: Callable[..., Any], *args: Any) -> Any:
         """Call the Python DSL with the recorder pointing at ``node``; its errors get the Groovy position."""
@@ -137,67 +80,15 @@ class Translator:
                 raise MappingError(f"{where}: this map … has no onto 'field', so it maps nothing")
             raise MappingError(f"{where}: this when … has no apply {{ … }}, stop() or exit(), so it does nothing")
 
-    def block(self, body: tuple[Statement, ...], scope: Scope) -> None:
-        for statement in body:
-            result = self.statement(statement, scope)
-            if result is not None:
-                self.check_effect(statement, result)
-
-    def value_closure(self, closure: ClosureValue) -> Value:
+    def value_closure(self, closure: ClosureValue, node: Node) -> Value:
         """Run a closure whose last expression is a value (``map { … } onto``, ``when { … } apply``)."""
         body = closure.node.body
         if not body or not isinstance(body[-1], ExprStmt | Return):
             raise self.error(closure.node, "this closure must end with the value it produces")
-        scope = Scope(closure.scope, closure.scope.in_mapping)
-        self.block(body[:-1], scope)
-        last = body[-1]
-        return self.eval(last.expr, scope)
-
-    def body_closure(self, closure: Value, node: Node, in_mapping: bool = True) -> Callable[[], None]:
-        if not isinstance(closure.obj, ClosureValue):
-            raise self.error(node, f"expected a closure {{ … }}, found {self.describe(closure)}")
-        value = closure.obj
-        return lambda: self.block(value.node.body, Scope(value.scope, in_mapping or value.scope.in_mapping))
-
-    def statement(self, statement: Statement, scope: Scope) -> Value | None:
-        if isinstance(statement, Def):
-            known = scope.find(statement.name)
-            if known is not None:
-                raise self.error(statement, f"the variable '{statement.name}' is already declared (line {known[1]})")
-            value = Value(None, "None", "null", "null")
-            if statement.value is not None:
-                value = self.variable_value(statement.value, scope)
-            name = self.out.variable(statement.name)
-            self.out.emit(f"{name} = {value.py}", statement.line)
-            scope.names[statement.name] = (Value(value.obj, name, value.java, value.text), statement.line)
-            return None
-        if isinstance(statement, Assign):
-            value = self.variable_value(statement.value, scope)
-            owner = scope.owner(statement.name)
-            if owner is None:  # an undeclared name is a script binding in Groovy: visible everywhere after this
-                owner = scope
-                while owner.parent is not None:
-                    owner = owner.parent
-            name = self.out.variable(statement.name)
-            self.out.emit(f"{name} = {value.py}", statement.line)
-            owner.names[statement.name] = (Value(value.obj, name, value.java, value.text), statement.line)
-            return None
-        if isinstance(statement, Return):
-            raise self.error(statement, "`return` is only supported as the last statement of a value closure")
-        return self.eval(statement.expr, scope)
-
-    def variable_value(self, node: Node, scope: Scope) -> Value:
-        value = self.eval(node, scope)
-        if value.obj is DONE:
-            raise self.error(node, "this declares an action and has no value to keep in a variable")
-        if isinstance(value.obj, ClosureValue):
-            raise self.error(node, "closures can only be passed to map, when, apply, section and mapping")
-        return value
+        return self.call_closure(closure, [], node)
 
     def check_effect(self, statement: Statement, result: Value) -> None:
         obj = result.obj
-        if obj is DONE:
-            return
         if isinstance(obj, dsl.PendingMap):
             raise self.error(statement, "this map … has no onto 'field', so it maps nothing")
         if isinstance(obj, dsl.When):
@@ -209,89 +100,47 @@ class Translator:
         raise self.error(statement, f"this statement has no effect: {self.describe(result)} is not mapped onto "
                                     "anything (write map … onto 'field')")  # fmt: skip
 
-    # --- expressions ---------------------------------------------------------------------------------
-
-    def eval(self, node: Node, scope: Scope) -> Value:
-        if isinstance(node, Literal):
-            return Value(node.value, self.python_literal(node.value, node.java, node.text), node.java, node.text)
-        if isinstance(node, Name):
-            return self.name(node, scope)
-        if isinstance(node, Closure):
-            return Value(ClosureValue(node, scope), "<closure>")
-        if isinstance(node, Call):
-            return self.call(node, scope)
-        if isinstance(node, MethodCall):
-            return self.method(node, scope)
-        if isinstance(node, Concat):
-            left, right = self.eval(node.left, scope), self.eval(node.right, scope)
-            if left.java == right.java == "String":
-                return Value(left.obj + right.obj, f"{left.py} + {right.py}", "String", f"{left.text} + {right.text}")
-            raise self.error(node, "only strings known at start-up can be joined with +: values such as location() "
-                                   "are computed per event, after the mapping has run")  # fmt: skip
-        assert isinstance(node, Property)
-        target = self.eval(node.target, scope)
-        raise self.error(node, f"`.{node.name}` without parentheses reads a property, which {self.describe(target)} "
-                               f"does not have (Divolte fails here too): call the method, .{node.name}()")  # fmt: skip
-
-    @staticmethod
-    def python_literal(value: Any, java: str, text: str) -> str:
-        if java == "String":
-            return python_string(value)
-        return text if java == "BigDecimal" else repr(value)
-
-    def name(self, node: Name, scope: Scope) -> Value:
-        found = scope.find(node.name)
-        if found is not None:
-            return found[0]
+    def unknown_name(self, node: Name) -> Value:
         if node.name in PARSE_TARGETS:
             return Value(ParseTarget(node.name), repr(node.name))
         if node.name in self.functions or node.name in MAPPING_STATEMENTS or node.name in ("map", "when", "not"):
             raise self.error(node, f"`{node.name}` is a function: call it with parentheses, {node.name}(…)")
-        raise self.error(node, f"'{node.name}' is not defined: declare it with `def {node.name} = …` first, or is it "
-                               "a typo?")  # fmt: skip
+        return super().unknown_name(node)
 
     def describe(self, value: Value) -> str:
         obj = value.obj
-        if value.java == "null":
-            return "null"
-        if value.java:
-            return f"the {value.java} {value.text}"
+        if value.java or isinstance(obj, ClosureValue):
+            return super().describe(value)
         if isinstance(obj, Producer):
             return f"{obj.describe} ({a(obj.value_type.name)})"
-        if isinstance(obj, ClosureValue):
-            return "a closure"
         if isinstance(obj, ParseTarget):
             return f"the parse target {obj.name}"
         if isinstance(obj, dsl.PendingMap | dsl.When | Match | Parse):
             return f"an unfinished {type(obj).__name__.replace('Pending', '').lower()} …"
         return "an action"
 
-    def args(self, node: Call | MethodCall, scope: Scope) -> list[Value]:
-        return [self.eval(arg, scope) for arg in node.args]
-
     def expect(self, node: Node, what: str, value: Value, kind: str) -> Any:
         """The Python value of an argument of the expected kind (see ``KINDS``), or a start-up error."""
         obj = value.obj
+        text = value.java in ("String", "GString")  # Groovy turns a GString into the String a Java method takes
         ok = {
-            "str": value.java == "String",
+            "str": text,
             "int": value.java == "Integer",
             "producer": isinstance(obj, Producer) and not isinstance(obj, DigesterProducer),
-            "int|str": value.java in ("Integer", "String"),
-            "str|producer": value.java == "String" or isinstance(obj, Producer),
+            "int|str": text or value.java == "Integer",
+            "str|producer": text or isinstance(obj, Producer),
             "value": value.java in MAPPABLE_LITERALS or isinstance(obj, Producer),
         }[kind]
         if not ok:
-            if value.java in ("BigDecimal", "BigInteger"):
+            if value.java in ("BigDecimal", "BigInteger", "GString", "List"):
                 raise self.error(node, big_number(value))
             raise self.error(node, f"{what} takes {KINDS[kind]}, not {self.describe(value)}")
         return obj
 
     # --- functions (the script's and the mapping's) -------------------------------------------------
 
-    def call(self, node: Call, scope: Scope) -> Value:
-        name, args = node.name, self.args(node, scope)
-        if scope.find(name) is not None:
-            raise self.error(node, f"'{name}' is a variable; calling it is not supported")
+    def function(self, node: Call, args: list[Value], scope: Scope) -> Value:
+        name = node.name
         if name == "mapping":
             if len(args) != 1:
                 raise self.error(node, "mapping takes one closure: mapping { … }")
@@ -325,7 +174,7 @@ class Translator:
             return Value(parsed, f"parse({args[0].py}).to({kind!r})")
         if name in self.functions and name not in ("parse", "match"):
             return self.value_function(node, name, args)
-        raise self.error(node, f"{name}() is not part of Divolte's mapping DSL")
+        return super().function(node, args, scope)
 
     def value_function(self, node: Call, name: str, args: list[Value]) -> Value:
         signatures = FUNCTION_ARGS.get(name, ((),))
@@ -339,7 +188,7 @@ class Translator:
 
     def start_map(self, node: Node, value: Value) -> Value:
         if isinstance(value.obj, ClosureValue):
-            value = self.value_closure(value.obj)
+            value = self.value_closure(value.obj, node)
         if value.java and value.java not in MAPPABLE_LITERALS:
             if value.java == "null":
                 raise self.error(node, "null cannot be mapped: an absent value already leaves the field as it is")
@@ -353,7 +202,7 @@ class Translator:
 
     def start_when(self, node: Node, condition: Value) -> Value:
         if isinstance(condition.obj, ClosureValue):
-            condition = self.value_closure(condition.obj)
+            condition = self.value_closure(condition.obj, node)
         producer = self.expect(node, "when", condition, "producer")
         return Value(self.dsl_call(node, dsl.when, producer), f"when({condition.py})")
 
@@ -390,9 +239,7 @@ class Translator:
 
     # --- methods -------------------------------------------------------------------------------------
 
-    def method(self, node: MethodCall, scope: Scope) -> Value:
-        target = self.eval(node.target, scope)
-        args = self.args(node, scope)
+    def dsl_method(self, node: MethodCall, target: Value, args: list[Value]) -> Value:
         obj, name = target.obj, node.name
         if isinstance(obj, dsl.PendingMap) and name == "onto" and len(args) == 1:
             return self.onto(node, target, self.expect(node, "onto", args[0], "str"), args[0].py)

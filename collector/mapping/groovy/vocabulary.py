@@ -91,6 +91,8 @@ class Value:
     """For literals: Groovy's type (``Integer``, ``String``…)."""
     text: str = ""
     """For literals: the Groovy source text (``42L``), for messages."""
+    discardable: bool = False
+    """A result a statement may drop without a word (what a called closure or ``.each`` returns)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +123,13 @@ def respell(value: Value, java: str) -> str | None:
 
 
 def big_number(value: Value) -> str:
+    """Why Divolte cannot take this literal where a String, Boolean or number literal is expected."""
+    if value.java == "GString":
+        return (f"{value.text} is a GString (a string with $…), which Divolte takes where a Java method wants a "
+                "String but not as a literal to map or compare (Divolte refuses it too): build the text without "
+                "$, or with + ('a' + x)")  # fmt: skip
+    if value.java == "List":
+        return f"the list {value.text} cannot be mapped or compared: Divolte takes String, Boolean and number literals"
     if value.java == "BigInteger":
         return f"{value.text} is a BigInteger in Groovy, which Divolte cannot use: write it as a Long (…L)"
     return (f"{value.text} is a BigDecimal in Groovy, which Divolte cannot use: write {value.text}D for a "

@@ -14,6 +14,7 @@ from collector.enrich.useragent import UserAgentParser
 from collector.errors import MappingError
 from collector.mapping.base import DISCARD
 from collector.mapping.compile import CompiledMapping, load_mapping
+from collector.mapping.java.digest import Digester, to_base64
 from collector.mapping.vocabulary import Environment
 from tests.paths import FIXTURES
 from tests.unit.mapping.cases import CASES, ENVIRONMENT, SCHEMA, event
@@ -276,6 +277,24 @@ def test_digests(tmp_path: Path) -> None:
 
     assert record["digestString2"] == base64.b64encode(sha(ev.event_id.encode() + b"aLiteralString").digest()).decode()
     assert record["digestString3"] == sha(b"string42apple").hexdigest().upper()
+
+
+def test_seeded_digests_of_the_same_pieces_differ_by_seed(tmp_path: Path) -> None:
+    """Each result is kept per event under its description: two seeds must not share it (they once did)."""
+    ev = event()
+    compiled = mapping(
+        tmp_path,
+        """
+        map_(digest('SHA-256', 'foo').add(eventId()).result()).onto('digestBinary')
+        map_(digest('SHA-256', 'bar').add(eventId()).result().toBase64()).onto('digestString')
+        map_(digest('SHA-256', 'foo').add(eventId()).result().toBase64()).onto('digestString2')
+        """,
+    )
+    record = compiled.map(ev)
+    assert record is not None
+    foo, bar = (Digester("SHA-256", seed).digest([ev.event_id.encode()]) for seed in ("foo", "bar"))
+    assert foo != bar and record["digestBinary"] == foo
+    assert (record["digestString"], record["digestString2"]) == (to_base64(bar), to_base64(foo))
 
 
 def test_stop_exit_section_and_discard(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from collector.mapping.compile import CompiledMapping, load_mapping
 from collector.mapping.dsl import Action, MapAction, SectionAction, WhenAction
 from collector.mapping.groovy import convert_groovy, load_any_mapping
 from collector.mapping.groovy import parser as ast
-from collector.mapping.groovy.lexer import number_value
+from collector.mapping.groovy.numbers import number_value
 from collector.mapping.groovy.vocabulary import METHODS, PRODUCER_METHODS
 from collector.mapping.vocabulary import Environment, Vocabulary
 from collector.tools.mapping_test import MappingTester, event_from_description
@@ -254,7 +254,9 @@ def test_convert_mapping_refuses_what_groovy_mappings_cannot_do(
     path = tmp_path / "m.groovy"
     path.write_text("mapping {\n    if (corrupt()) { stop() }\n}\n")
     assert main(["convert-mapping", str(path)]) == 1
-    assert f"Error: {path}:2:5: `if` is not supported" in capsys.readouterr().err
+    assert f"Error: {path}:2:9: `if` runs once, at start-up, and corrupt() (a Boolean) is computed per event" in (
+        capsys.readouterr().err
+    )
 
 
 def test_python_names_that_would_hide_the_dsl_are_renamed(tmp_path: Path) -> None:
@@ -286,7 +288,7 @@ def test_same_speed_because_the_same_actions(tmp_path: Path) -> None:
     ("source", "message"),
     [
         # Groovy outside the mapping subset: refused where it stands, saying what to write instead
-        ("if (corrupt()) { }", "1:1: `if` is not supported: a mapping runs once at start-up"),
+        ("mapping {\n  if (corrupt()) { }\n}", "2:7: `if` runs once, at start-up, and corrupt() (a Boolean) is"),
         ("mapping {\n  for (x in y) {}\n}", "2:3: `for` is not supported"),
         ("mapping {\n  while (true) {}\n}", "2:3: `while` is not supported"),
         ("import groovy.json.JsonSlurper", "1:1: `import` is not supported"),
@@ -296,33 +298,42 @@ def test_same_speed_because_the_same_actions(tmp_path: Path) -> None:
         ("mapping {\n  map new Date() onto 'client'\n}", "2:7: `new` is not supported"),
         ("mapping {\n  String x = location()\n}", "2:3: typed declarations (`String x = …`) are not supported"),
         ("@Grab('x')\nmapping {}", "1:1: annotations (@…) are not supported"),
-        ("mapping {\n  map { x -> x } onto 'client'\n}", "2:9: closure parameters (`{ x -> … }`) are not supported"),
-        ("mapping {\n  def c = { location() }\n}", "2:11: closures can only be passed to map, when, apply"),
+        ("mapping {\n  map { x, y -> x } onto 'client'\n}", "2:3: this closure takes 2 argument(s) (x, y), not 0"),
         # Operators on values computed per event
         (
             "mapping {\n  map location() && referer() onto 'x'\n}",
-            "2:18: the operator `&&` is not supported in a mapping: combine conditions with a.and(b)",
+            "2:18: the operator `&&` is not supported in a mapping on location() (a String), which is computed per "
+            "event: combine conditions with a.and(b)",
         ),
         (
             "mapping {\n  map location() || referer() onto 'x'\n}",
-            "2:18: the operator `||` is not supported in a mapping: combine conditions with a.or(b)",
+            "2:18: the operator `||` is not supported in a mapping on location() (a String), which is computed per "
+            "event: combine conditions with a.or(b)",
         ),
-        ("mapping {\n  when !corrupt() apply {}\n}", "2:8: the operator `!` is not supported in a mapping: negate"),
+        (
+            "mapping {\n  when !corrupt() apply {}\n}",
+            "2:8: the operator `!` is not supported in a mapping on corrupt()",
+        ),
         (
             "mapping {\n  when location() == referer() apply {}\n}",
-            "2:19: the operator `==` is not supported in a mapping: compare with a.equalTo(b)",
+            "2:19: the operator `==` is not supported in a mapping on location() (a String), which is computed per "
+            "event: compare with a.equalTo(b)",
         ),
         ("mapping {\n  map timestamp() + 1 onto 'ts'\n}", "2:19: only strings known at start-up can be joined"),
-        ("mapping {\n  map location() ? 'a' : 'b' onto 'client'\n}", "2:18: the operator `?` is not supported"),
+        (
+            "mapping {\n  map location() ? 'a' : 'b' onto 'client'\n}",
+            "2:18: the operator `?` is not supported in a mapping on location()",
+        ),
         (
             "mapping {\n  map -1 onto 'customInteger'\n}",
             "2:7: the operator `-` is not supported in a mapping: "
             "Groovy reads `name -1` as a subtraction; write name(-1)",
         ),
         ("mapping {\n  map location()?.length() onto 'x'\n}", "2:17: `?.` is not supported"),
-        ("mapping {\n  map header('X')[0] onto 'client'\n}", "2:18: `[` is not supported in a mapping: lists, maps"),
+        ("mapping {\n  map header('X')[0] onto 'client'\n}", "2:18: `[` is not supported in a mapping: indexing"),
         # Literals with Groovy's types
-        ("mapping {\n  map \"x$y\" onto 'client'\n}", "2:9: string interpolation ($…) is not supported"),
+        ("mapping {\n  map \"x$y\" onto 'client'\n}", "2:10: 'y' is not defined"),
+        ("mapping {\n  map \"x${1}\" onto 'client'\n}", '2:3: "x1" is a GString (a string with $…), which Divolte'),
         (
             "mapping {\n  map 42.0 onto 'queryparamDouble'\n}",
             "2:3: 42.0 is a BigDecimal in Groovy, which Divolte cannot use: write 42.0D for a double",
@@ -432,7 +443,7 @@ def test_check_config_names_the_groovy_file_of_a_broken_mapping(
         f'divolte.mappings.a {{ sources = [browser], sinks = [files], mapping_script_file = "{groovy}" }}\n'
     )
     assert main(["check-config", str(conf)]) == 1
-    assert f"divolte.mappings.a: {groovy}:3:5: `if` is not supported" in capsys.readouterr().err
+    assert f"divolte.mappings.a: {groovy}:3:9: `if` runs once, at start-up" in capsys.readouterr().err
     groovy.write_text("mapping {\n    map location() onto 'location'\n}\n")
     assert main(["check-config", str(conf)]) == 0
 
