@@ -18,16 +18,22 @@ range work too.
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 _ISO_OFFSET_DATE_TIME = re.compile(
-    r"(?P<year>[+-]?[0-9]{4,10})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})[Tt]"
-    r"(?P<hour>[0-9]{2}):(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2})(?:\.(?P<fraction>[0-9]{0,9}))?)?"
-    r"(?:[Zz]|(?P<sign>[+-])(?P<offset_hours>[0-9]{2})(?::(?P<offset_minutes>[0-9]{2})"
-    r"(?::(?P<offset_seconds>[0-9]{2}))?)?)\Z"
+    r"([+-]?[0-9]{4,10})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2})(?::([0-9]{2})(?:\.([0-9]{0,9}))?)?"
+    r"(?:[Zz]|([+-])([0-9]{2})(?::([0-9]{2})(?::([0-9]{2}))?)?)\Z"
 )
+"""Year, month, day, hour, minute, second, fraction; offset sign, hours, minutes, seconds."""
+_COMMON = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?"
+    r"(?:Z|[+-](?:(?:0[0-9]|1[0-7]):[0-5][0-9]|18:00))"
+)
+"""The form nearly every client sends, where Python's ``fromisoformat`` computes what Java does."""
 _MAX_YEAR = 999_999_999
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _DAYS_BEFORE_MONTH = (0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 class TimestampError(ValueError):
@@ -62,29 +68,41 @@ def _year(text: str) -> int:
 
 def epoch_millis(text: str) -> int:
     """Milliseconds since the epoch of ``text``; ``TimestampError`` says why Java refuses it."""
+    if _COMMON.fullmatch(text) is not None:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            pass  # year 0000, or a field out of range: the exact rules below decide
+        else:
+            delta = moment - datetime.fromtimestamp(0, moment.tzinfo)
+            return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    return _java_epoch_millis(text)
+
+
+def _java_epoch_millis(text: str) -> int:
     match = _ISO_OFFSET_DATE_TIME.match(text)
     if match is None:
         raise TimestampError(f"{text!r} is not an ISO-8601 date-time with an offset, such as 2016-08-24T13:29:39Z")
-    year = _year(match["year"])
-    month, day = int(match["month"]), int(match["day"])
-    hour, minute, second = int(match["hour"]), int(match["minute"]), int(match["second"] or 0)
+    year_text, month_text, day_text, hour_text, minute_text, second_text, fraction, sign, *offset_texts = match.groups()
+    year = int(year_text) if len(year_text) == 4 else _year(year_text)
+    month, day = int(month_text), int(day_text)
+    hour, minute, second = int(hour_text), int(minute_text), int(second_text or 0)
     if not 1 <= month <= 12:
         raise TimestampError(f"month {month} is outside 1..12")
-    days_in_month = 29 if month == 2 and _is_leap(year) else (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    days_in_month = 29 if month == 2 and _is_leap(year) else _DAYS_IN_MONTH[month]
     if not 1 <= day <= days_in_month:
         raise TimestampError(f"day {day} is outside 1..{days_in_month} for {year}-{month:02d}")
     if hour > 23 or minute > 59 or second > 59:
         raise TimestampError(f"time {hour:02d}:{minute:02d}:{second:02d} is outside 00:00:00..23:59:59")
     offset = 0
-    if match["sign"]:
-        offset_hours, offset_minutes = int(match["offset_hours"]), int(match["offset_minutes"] or 0)
-        offset_seconds = int(match["offset_seconds"] or 0)
+    if sign:
+        offset_hours, offset_minutes, offset_seconds = (int(text or 0) for text in offset_texts)
         offset = offset_hours * 3600 + offset_minutes * 60 + offset_seconds
         if offset_hours > 18 or offset_minutes > 59 or offset_seconds > 59 or offset > 18 * 3600:
             raise TimestampError("the offset is outside -18:00..+18:00")
-        offset = -offset if match["sign"] == "-" else offset
+        offset = -offset if sign == "-" else offset
     seconds = _epoch_day(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
-    millis = seconds * 1000 + int((match["fraction"] or "").ljust(9, "0")) // 1_000_000
+    millis = seconds * 1000 + (int(fraction[:3].ljust(3, "0")) if fraction else 0)
     if not _LONG_MIN <= millis <= _LONG_MAX:
         raise TimestampError("the instant does not fit in epoch milliseconds (a Java long)")
     return millis

@@ -20,14 +20,13 @@ Jackson's coercions, exactly (Jackson 2.9, checked against it):
 Deliberate difference: a timestamp Java refuses drops that one event; in Divolte it throws on the mapper
 thread and loses the rest of that thread's batch (and its duplicate memory).
 
-Speed: ``orjson`` reads the body first; the careful reader runs only where the two could differ (orjson
-refuses the body, a text property or flag is a number, or a run of 19 digits may be an integer orjson would
-turn into a float).
+Speed: ``orjson`` reads the body first; the careful reader runs only where the two could differ: orjson
+refuses the body, a run of 19 digits may be an integer orjson would turn into a float, or a text property or
+flag is a number, whose text as written is then needed.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -45,8 +44,10 @@ EVENT_SOURCE = "json"
 REQUIRED = ("session_id", "event_id", "is_new_party", "is_new_session", "client_timestamp_iso")
 OPTIONAL = ("event_type", "parameters")
 PROPERTIES = frozenset(REQUIRED + OPTIONAL)
-_SCALARS = ("session_id", "event_id", "client_timestamp_iso", "event_type", "is_new_party", "is_new_session")
-_LONG_DIGIT_RUN = re.compile(rb"[0-9]{19}")
+_REQUIRED = frozenset(REQUIRED)
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_LONG_DIGIT_RUN = b"0" * 19
+"""orjson reads integers beyond 64 bits as floats; a body with 19 digits in a row may hold one."""
 _JAVA_TRIM = "".join(chr(code) for code in range(0x21))
 """Java's ``String.trim()`` strips every character up to and including the space."""
 
@@ -62,28 +63,43 @@ DROP_REASONS = (
 """Every ``IncompleteRequest.reason`` this module raises, so metrics can create their labels up front."""
 
 
-def read_event_object(body: bytes) -> tuple[dict[str, Any], dict[str, str]]:
-    """The body's top-level object and the text of its number-valued properties (see the module docstring)."""
+class NumberTexts:
+    """The text, as written, of the body's top-level number-valued properties; read by the careful reader
+    only when one is asked for (a number where Divolte reads text is rare)."""
+
+    def __init__(self, body: bytes, texts: dict[str, str] | None = None) -> None:
+        self._body = body
+        self._texts = texts
+
+    def __getitem__(self, key: str) -> str:
+        if self._texts is None:
+            try:
+                self._texts = read_first_value(self._body)[1]
+            except JsonBodyError as exc:  # not expected: orjson read this body
+                raise IncompleteRequest("invalid_json", str(exc)) from None
+        return self._texts[key]
+
+
+def read_event_object(body: bytes) -> tuple[dict[str, Any], dict[str, str] | None]:
+    """The body's top-level object, and the text of its number-valued properties when the careful reader
+    read it (None: orjson did, and ``NumberTexts`` reads them if asked)."""
     try:
         value = orjson.loads(body)
-        careful = isinstance(value, dict) and (
-            any(isinstance(value.get(key), int | float) and not isinstance(value.get(key), bool) for key in _SCALARS)
-            or _LONG_DIGIT_RUN.search(body) is not None
-        )
+        careful = isinstance(value, dict) and _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZERO)
     except orjson.JSONDecodeError:
         careful = True
-    numbers: dict[str, str] = {}
+    texts = None
     if careful:
         try:
-            value, numbers = read_first_value(body)
+            value, texts = read_first_value(body)
         except JsonBodyError as exc:
             raise IncompleteRequest("invalid_json", str(exc)) from None
     if not isinstance(value, dict):
         raise IncompleteRequest("invalid_json", "the body must be a JSON object")
-    return value, numbers
+    return value, texts
 
 
-def _text(body: dict[str, Any], key: str, numbers: dict[str, str]) -> str | None:
+def _text(body: dict[str, Any], key: str, numbers: NumberTexts) -> str | None:
     """A text property as Jackson reads it: other scalars as their text; None when null."""
     value = body.get(key)
     if value is None or isinstance(value, str):
@@ -95,7 +111,7 @@ def _text(body: dict[str, Any], key: str, numbers: dict[str, str]) -> str | None
     raise IncompleteRequest("invalid_property", f"'{key}' must be a string, a number or a boolean")
 
 
-def _flag(body: dict[str, Any], key: str, numbers: dict[str, str]) -> bool:
+def _flag(body: dict[str, Any], key: str, numbers: NumberTexts) -> bool:
     """A flag as Jackson reads a primitive boolean."""
     value = body[key]
     if isinstance(value, bool):
@@ -115,7 +131,7 @@ def _flag(body: dict[str, Any], key: str, numbers: dict[str, str]) -> bool:
     )
 
 
-def _required_text(body: dict[str, Any], key: str, numbers: dict[str, str]) -> str:
+def _required_text(body: dict[str, Any], key: str, numbers: NumberTexts) -> str:
     text = _text(body, key, numbers)
     if text is None:
         raise IncompleteRequest("missing_property", f"'{key}' is null")
@@ -136,18 +152,33 @@ def parse_json_event(request: CapturedRequest, *, party_id_parameter: str, use_x
     party = identifiers.parse(values[0]) if values else None
     if party is None:
         raise IncompleteRequest("invalid_party_id", f"no valid '{party_id_parameter}' parameter")
-    body, numbers = read_event_object(request.body)
-    unknown = set(body) - PROPERTIES
-    if unknown:
-        raise IncompleteRequest("unknown_property", f"unknown properties {sorted(unknown)}")
-    missing = [key for key in REQUIRED if key not in body]
-    if missing:
-        raise IncompleteRequest("missing_property", f"missing {missing}")
-    session = identifiers.parse(_required_text(body, "session_id", numbers))
+    body, texts = read_event_object(request.body)
+    if not PROPERTIES.issuperset(body):
+        raise IncompleteRequest("unknown_property", f"unknown properties {sorted(set(body) - PROPERTIES)}")
+    if not _REQUIRED.issubset(body):
+        raise IncompleteRequest("missing_property", f"missing {[key for key in REQUIRED if key not in body]}")
+    get = body.get
+    session_text, event_id, timestamp_text, event_type = (
+        get("session_id"), get("event_id"), get("client_timestamp_iso"), get("event_type")
+    )  # fmt: skip
+    new_party, first_in_session = get("is_new_party"), get("is_new_session")
+    if not (
+        type(session_text) is str and type(event_id) is str and type(timestamp_text) is str
+        and (event_type is None or type(event_type) is str)
+        and type(new_party) is bool and type(first_in_session) is bool
+    ):  # fmt: skip
+        # A property that needs one of Jackson's coercions (rare): one combined type test keeps the rest fast.
+        numbers = NumberTexts(request.body, texts)
+        session_text = _required_text(body, "session_id", numbers)
+        event_id = _required_text(body, "event_id", numbers)
+        timestamp_text = _required_text(body, "client_timestamp_iso", numbers)
+        event_type = _text(body, "event_type", numbers)
+        new_party = _flag(body, "is_new_party", numbers)
+        first_in_session = _flag(body, "is_new_session", numbers)
+    session = identifiers.parse(session_text)
     if session is None:
         raise IncompleteRequest("invalid_session_id", "'session_id' is not a Divolte identifier")
-    event_id = _required_text(body, "event_id", numbers)
-    client_timestamp = parse_timestamp_ms(_required_text(body, "client_timestamp_iso", numbers))
+    client_timestamp = parse_timestamp_ms(timestamp_text)
     if use_x_forwarded_for:
         remote_host = peer_from_forwarded_for(request.headers, request.peer)
     else:
@@ -160,12 +191,12 @@ def parse_json_event(request: CapturedRequest, *, party_id_parameter: str, use_x
         event_id=event_id,
         page_view_id=None,
         corrupt=False,
-        new_party=_flag(body, "is_new_party", numbers),
-        first_in_session=_flag(body, "is_new_session", numbers),
+        new_party=new_party,
+        first_in_session=first_in_session,
         timestamp=request.received_ms,
         client_timestamp=client_timestamp,
         remote_host=remote_host,
         headers=request.headers,
-        event_type=_text(body, "event_type", numbers),
+        event_type=event_type,
         parameters=body.get("parameters"),
     )
