@@ -176,3 +176,21 @@ async def test_every_body_vector_over_http(server: Server) -> None:
         assert answer != "refused", case["name"]
         if "event_type" in answer:
             assert (event.event_type, event.client_timestamp) == (answer["event_type"], answer["client_timestamp"])
+
+
+async def test_methods_after_empty_lines_and_in_pipelines(server: Server) -> None:
+    # llhttp skips empty lines before a request; the method after them is read the same way.
+    heads = await keep_alive(
+        server, [post("/json-event" + PARTY), b"\r\n" + post("/json-event" + PARTY, method="post")]
+    )
+    assert [status(head) for head in heads] == [204, 204]
+    # Two requests in one packet: the first method is rewritten, the second must already be one llhttp knows.
+    response = await server.exchange(post("/json-event" + PARTY, method="post") + post("/json-event" + PARTY))
+    assert response.count(b"HTTP/1.1 204") == 2
+    assert len(server.captured()) == 4
+
+
+@pytest.mark.parametrize("method", ["G\x00T", "P(ST", "X" * 65])
+async def test_what_is_no_method_token_is_still_refused(server: Server, method: str) -> None:
+    assert status(await server.exchange(post("/json-event" + PARTY, method=method))) == 400
+    assert server.captured() == []
