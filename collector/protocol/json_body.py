@@ -8,7 +8,8 @@ What Jackson does differently from a strict JSON parser, and what follows here:
   UTF-16 or UTF-32 byte-order mark is skipped; without one, zero bytes among the first four tell UTF-32 or
   UTF-16 and their byte order; the two unusual UCS-4 byte orders are refused; else UTF-8. UTF-16 is decoded
   as Java's decoder does (U+FFFD for a lone low surrogate, for a high one together with the unit after it,
-  and for an odd last byte); UTF-32 refuses a code unit above U+10FFFF anywhere in the body and keeps
+  and for an odd last byte); UTF-32 refuses a code unit above U+10FFFF anywhere in the body (Jackson
+  converts characters ahead of its parser, 4,000 at a time: the whole of a body up to 16,000 bytes) and keeps
   surrogate units as they are.
 - **UTF-8 inside strings is decoded leniently.** A lead byte takes its continuation bytes whatever they
   spell: encoded surrogates (``ED A0 80``), overlong forms (``C0 80`` is U+0000) and values above U+10FFFF

@@ -78,13 +78,12 @@ def test_vectors_through_a_real_collector(start_collector: StartCollector, tmp_p
         answer = case.get("ours", case["divolte"]) if "kept" in case else case["divolte"]
         if answer == "refused":
             continue
-        event_type = answer.get("event_type", "t")
-        expected.append(
-            ("unknown" if event_type is None else event_type, answer.get("client_timestamp", 1472038179412))
-        )
-    expected += [("t", case["millis"]) for case in timestamps if case["millis"] is not None]
+        event_type = "unknown" if answer.get("event_type", "t") is None else answer.get("event_type", "t")
+        in_session = answer.get("is_new_session", False)
+        expected.append((event_type, in_session, answer.get("client_timestamp", 1472038179412)))
+    expected += [("t", False, case["millis"]) for case in timestamps if case["millis"] is not None]
     records = read_published(tmp_path)
-    assert [(record["eventType"], record["clientTimestamp"]) for record in records] == expected
+    assert [(r["eventType"], r["firstInSession"], r["clientTimestamp"]) for r in records] == expected
     assert {record["partyId"] for record in records} == {"0:i1t84hgy:party"}
     accepted, processed = len(sent) - 2, len(expected)
     assert f"Stopped: {accepted} events accepted, {processed} processed, 0 dropped at intake, " in collector.log()
