@@ -177,3 +177,11 @@ def test_a_timestamp_beyond_pythons_datetime_is_a_long_in_the_record() -> None:
     assert epoch_millis("+292278994-08-17T07:12:55.807Z") == 2**63 - 1
     assert epoch_millis("-292275055-05-16T16:47:04.192Z") == -(2**63)
     assert epoch_millis("+10000-01-01T00:00:00Z") == 253402300800000
+
+
+def test_integers_longer_than_pythons_string_limit_stay_exact() -> None:
+    digits = "7" * 5000  # Jackson keeps any integer (BigInteger); int(str) stops at 4,300 digits
+    event = parse(body_of({"set": {"parameters": f"[{digits}, -{digits}]", "event_type": digits}}))
+    half = int("7" * 2500)
+    assert event.parameters == [half * 10**2500 + half, -(half * 10**2500 + half)]
+    assert event.event_type == digits
