@@ -139,6 +139,20 @@ def test_the_fast_path_reads_what_the_careful_reader_reads(value: dict[str, Any]
 
 
 @settings(max_examples=300, deadline=None)
+@given(json_values, st.sampled_from([None, 2]), st.booleans(), st.sampled_from(["", " x", "{}", "null", "\xff"]))
+def test_the_careful_reader_agrees_with_the_standard_library(
+    value: Any, indent: int | None, ascii_only: bool, trailing: str
+) -> None:
+    """Any valid JSON text, in any layout, with anything after it: the first value, as ``json`` reads it."""
+    try:
+        text = json.dumps(value, allow_nan=False, ensure_ascii=ascii_only, indent=indent)
+    except ValueError:  # infinity has no JSON spelling
+        text = "[]"
+    read, _ = read_first_value(text.encode("utf-8") + trailing.encode("latin-1"))
+    assert jackson_text(read) == jackson_text(json.loads(text))
+
+
+@settings(max_examples=300, deadline=None)
 @given(st.binary(max_size=300))
 def test_no_bytes_raise_anything_but_incomplete_request(raw: bytes) -> None:
     try:
