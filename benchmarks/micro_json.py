@@ -3,7 +3,7 @@ of the same body in the same run.
 
 Run from the repository root: ``python -m benchmarks.micro_json``. The bodies are the README's example event
 and one with a dozen parameters (what apps send), both read by orjson; a UTF-8 byte-order mark, a number in
-``event_type`` and a UTF-16 body take the careful reader (``collector.protocol.json_body``) and are shown for
+``event_type`` and a UTF-16 body take the exact reader (``collector.protocol.json_body``) and are shown for
 scale. Absolute numbers depend on the machine; compare the lines of one run.
 """
 
@@ -39,9 +39,9 @@ PARAMETERS = {
 BODIES = {
     "README example (orjson)": json.dumps(EXAMPLE).encode(),
     "12 parameters (orjson)": json.dumps(PARAMETERS).encode(),
-    "byte-order mark (careful reader)": b"\xef\xbb\xbf" + json.dumps(EXAMPLE).encode(),
-    "event_type 1.50 (careful reader)": json.dumps(EXAMPLE).replace('"newUser"', "1.50").encode(),
-    "UTF-16 (careful reader)": json.dumps(EXAMPLE).encode("utf-16-le"),
+    "byte-order mark (exact reader)": b"\xef\xbb\xbf" + json.dumps(EXAMPLE).encode(),
+    "event_type 1.50 (exact reader)": json.dumps(EXAMPLE).replace('"newUser"', "1.50").encode(),
+    "UTF-16 (exact reader)": json.dumps(EXAMPLE).encode("utf-16-le"),
 }
 QUERY = b"p=0%3Ais8tiwk4%3AGKv5gCc5TtrvBTs9bXfVD8KIQ3oO~sEg"
 

@@ -27,13 +27,16 @@ What Jackson does differently from a strict JSON parser, and what follows here:
 Only space, tab, CR and LF are whitespace; control characters inside strings, leading zeros, ``NaN``,
 comments, single quotes and trailing commas are refused, as by Jackson's defaults.
 
-``read_first_value`` is the careful, slow reader; the JSON source tries ``orjson`` first and comes here only
-for bodies where the two could differ (``collector.protocol.json_event``).
+The JSON source tries ``orjson`` first and comes here only for bodies where the two could differ
+(``collector.protocol.json_event``). Here the standard library's C scanner reads what it reads as Jackson
+does (valid UTF-8 or UTF-16/32 text without surrogates, nesting under Python's recursion limit); the rest
+goes to the careful reader below, written in Python.
 """
 
 from __future__ import annotations
 
 import codecs
+import json
 import re
 import struct
 from decimal import Decimal
@@ -311,11 +314,59 @@ class _Reader:
         return key
 
 
-def read_first_value(body: bytes) -> tuple[Any, dict[str, str]]:
-    """The first JSON value of ``body`` as Divolte's parser reads it, and the text of every number that is a
-    direct member of a top-level object (by property name; the last one of a repeated name).
+def _no_constant(name: str) -> Any:
+    raise JsonBodyError(f"non-standard token {name!r} (Jackson refuses NaN and Infinity)")
+
+
+class _Written(str):
+    """A number as its text: how ``number_texts`` has the standard library hand numbers over."""
+
+
+_STANDARD = json.JSONDecoder(parse_constant=_no_constant)
+_STANDARD_WRITTEN = json.JSONDecoder(parse_constant=_no_constant, parse_int=_Written, parse_float=_Written)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_UNREAD = object()
+
+
+def _standard_first_value(text: str, utf8: bool, decoder: json.JSONDecoder = _STANDARD) -> Any:
+    """The first value read by the standard library's C scanner, which agrees with Jackson on valid UTF-8
+    without surrogates, integers under 4,300 digits and nesting under Python's recursion limit; ``_UNREAD``
+    for any other body (the careful reader's)."""
+    if utf8:
+        text = text.encode("latin-1").decode("utf-8", "surrogateescape")  # undecodable bytes become surrogates
+    if _SURROGATE.search(text) is not None or _SURROGATE_ESCAPE.search(text) is not None:
+        return _UNREAD  # lenient UTF-8, or a surrogate escape: Java's reading and writing of them
+    start = _WHITESPACE.match(text)
+    try:
+        value, _ = decoder.raw_decode(text, start.end() if start else 0)
+    except json.JSONDecodeError as exc:
+        raise JsonBodyError(exc.msg + f" at character {exc.pos}") from None
+    except (RecursionError, ValueError):  # deep nesting, or an integer beyond int()'s digit limit
+        return _UNREAD
+    return value
+
+
+def read_first_value(body: bytes) -> Any:
+    """The first JSON value of ``body`` as Divolte's parser reads it.
 
     Raises ``JsonBodyError`` for a body Divolte's parser refuses.
     """
     text, utf8 = _text(body)
-    return _Reader(text, utf8).value()
+    value = _standard_first_value(text, utf8)
+    return _Reader(text, utf8).value()[0] if value is _UNREAD else value
+
+
+def read_first_value_carefully(body: bytes) -> Any:
+    """``read_first_value`` by the careful reader alone (every body; the tests compare the two)."""
+    text, utf8 = _text(body)
+    return _Reader(text, utf8).value()[0]
+
+
+def number_texts(body: bytes) -> dict[str, str]:
+    """The text, as written, of every number that is a direct member of the body's top-level object (by
+    property name; the last one of a repeated name). Raises ``JsonBodyError`` as ``read_first_value``."""
+    text, utf8 = _text(body)
+    value = _standard_first_value(text, utf8, _STANDARD_WRITTEN)
+    if value is _UNREAD:
+        return _Reader(text, utf8).value()[1]
+    return {key: str(item) for key, item in value.items() if type(item) is _Written} if isinstance(value, dict) else {}

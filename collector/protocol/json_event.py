@@ -36,7 +36,7 @@ from collector.events import CapturedRequest, DivolteEvent
 from collector.protocol import identifiers
 from collector.protocol.forwarded import java_host_string, peer_from_forwarded_for
 from collector.protocol.java_time import TimestampError, epoch_millis
-from collector.protocol.json_body import JsonBodyError, read_first_value
+from collector.protocol.json_body import JsonBodyError, number_texts, read_first_value
 from collector.protocol.query import decode_query
 
 EVENT_SOURCE = "json"
@@ -67,36 +67,35 @@ class NumberTexts:
     """The text, as written, of the body's top-level number-valued properties; read by the careful reader
     only when one is asked for (a number where Divolte reads text is rare)."""
 
-    def __init__(self, body: bytes, texts: dict[str, str] | None = None) -> None:
+    def __init__(self, body: bytes) -> None:
         self._body = body
-        self._texts = texts
+        self._texts: dict[str, str] | None = None
 
     def __getitem__(self, key: str) -> str:
         if self._texts is None:
             try:
-                self._texts = read_first_value(self._body)[1]
-            except JsonBodyError as exc:  # not expected: orjson read this body
+                self._texts = number_texts(self._body)
+            except JsonBodyError as exc:  # not expected: the body was read before
                 raise IncompleteRequest("invalid_json", str(exc)) from None
         return self._texts[key]
 
 
-def read_event_object(body: bytes) -> tuple[dict[str, Any], dict[str, str] | None]:
-    """The body's top-level object, and the text of its number-valued properties when the careful reader
-    read it (None: orjson did, and ``NumberTexts`` reads them if asked)."""
+def read_event_object(body: bytes) -> dict[str, Any]:
+    """The body's top-level object, read by orjson where it agrees with Divolte's parser, else as that parser
+    reads it (``json_body``)."""
     try:
         value = orjson.loads(body)
         careful = isinstance(value, dict) and _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZERO)
     except orjson.JSONDecodeError:
         careful = True
-    texts = None
     if careful:
         try:
-            value, texts = read_first_value(body)
+            value = read_first_value(body)
         except JsonBodyError as exc:
             raise IncompleteRequest("invalid_json", str(exc)) from None
     if not isinstance(value, dict):
         raise IncompleteRequest("invalid_json", "the body must be a JSON object")
-    return value, texts
+    return value
 
 
 def _text(body: dict[str, Any], key: str, numbers: NumberTexts) -> str | None:
@@ -152,7 +151,7 @@ def parse_json_event(request: CapturedRequest, *, party_id_parameter: str, use_x
     party = identifiers.parse(values[0]) if values else None
     if party is None:
         raise IncompleteRequest("invalid_party_id", f"no valid '{party_id_parameter}' parameter")
-    body, texts = read_event_object(request.body)
+    body = read_event_object(request.body)
     if not PROPERTIES.issuperset(body):
         raise IncompleteRequest("unknown_property", f"unknown properties {sorted(set(body) - PROPERTIES)}")
     if not _REQUIRED.issubset(body):
@@ -168,7 +167,7 @@ def parse_json_event(request: CapturedRequest, *, party_id_parameter: str, use_x
         and type(new_party) is bool and type(first_in_session) is bool
     ):  # fmt: skip
         # A property that needs one of Jackson's coercions (rare): one combined type test keeps the rest fast.
-        numbers = NumberTexts(request.body, texts)
+        numbers = NumberTexts(request.body)
         session_text = _required_text(body, "session_id", numbers)
         event_id = _required_text(body, "event_id", numbers)
         timestamp_text = _required_text(body, "client_timestamp_iso", numbers)

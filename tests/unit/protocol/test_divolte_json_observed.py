@@ -19,7 +19,13 @@ from hypothesis import strategies as st
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest, DivolteEvent
 from collector.protocol.java_time import TimestampError, epoch_millis
-from collector.protocol.json_body import JsonBodyError, java_string, read_first_value
+from collector.protocol.json_body import (
+    JsonBodyError,
+    java_string,
+    number_texts,
+    read_first_value,
+    read_first_value_carefully,
+)
 from collector.protocol.json_event import DROP_REASONS, parse_json_event, read_event_object
 from tests.json_vectors import OBSERVED, PARTY_QUERY, body_of, depth, jackson_text
 
@@ -88,9 +94,8 @@ def test_unpaired_surrogates_are_written_as_java_writes_them() -> None:
 
 
 def test_any_depth_is_read_without_recursion() -> None:
-    nested = "[" * 200_000 + "]" * 200_000
-    value, _ = read_first_value(nested.encode())
-    assert depth(value) == 200_000
+    nested = ("[" * 200_000 + "]" * 200_000).encode()
+    assert depth(read_first_value(nested)) == depth(read_first_value_carefully(nested)) == 200_000
 
 
 @pytest.mark.parametrize(
@@ -114,6 +119,8 @@ def test_any_depth_is_read_without_recursion() -> None:
 )
 def test_bodies_the_careful_reader_refuses_say_why(body: bytes, why: str) -> None:
     with pytest.raises(JsonBodyError, match=why.replace("(", r"\(")):
+        read_first_value_carefully(body)
+    with pytest.raises(JsonBodyError):  # the standard library's scanner, where it reads the body, refuses it too
         read_first_value(body)
 
 
@@ -133,9 +140,8 @@ def test_the_fast_path_reads_what_the_careful_reader_reads(value: dict[str, Any]
         body = json.dumps(value, allow_nan=False, ensure_ascii=ascii_only).encode("utf-8")
     except ValueError:  # infinity has no JSON spelling
         body = b"{}"
-    fast, _ = read_event_object(body)
-    careful, _ = read_first_value(body)
-    assert jackson_text(fast) == jackson_text(careful)
+    fast = read_event_object(body)
+    assert jackson_text(fast) == jackson_text(read_first_value(body)) == jackson_text(read_first_value_carefully(body))
 
 
 @settings(max_examples=300, deadline=None)
@@ -148,8 +154,22 @@ def test_the_careful_reader_agrees_with_the_standard_library(
         text = json.dumps(value, allow_nan=False, ensure_ascii=ascii_only, indent=indent)
     except ValueError:  # infinity has no JSON spelling
         text = "[]"
-    read, _ = read_first_value(text.encode("utf-8") + trailing.encode("latin-1"))
-    assert jackson_text(read) == jackson_text(json.loads(text))
+    body = text.encode("utf-8") + trailing.encode("latin-1")
+    expected = jackson_text(json.loads(text))
+    assert jackson_text(read_first_value(body)) == jackson_text(read_first_value_carefully(body)) == expected
+
+
+json_numbers = st.from_regex(r"-?(0|[1-9][0-9]{0,25})(\.[0-9]{1,5})?([eE][+-]?[0-9]{1,3})?", fullmatch=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["event_type", "event_id", "a"]), json_numbers | st.just('"text"')))
+def test_number_texts_as_written_by_both_readers(written: dict[str, str]) -> None:
+    body = "{" + ",".join(f'"{key}": {value}' for key, value in written.items()) + "}"
+    expected = {key: value for key, value in written.items() if value != '"text"'}
+    assert number_texts(body.encode()) == expected  # the standard library's scanner reads this one
+    surrogate = body[:-1] + (', "s": "\\ud800"}' if written else '"s": "\\ud800"}')
+    assert number_texts(surrogate.encode()) == expected  # and the careful reader this one
 
 
 @settings(max_examples=300, deadline=None)
