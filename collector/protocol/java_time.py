@@ -30,6 +30,9 @@ _COMMON = re.compile(
     r"(?:Z|[+-](?:(?:0[0-9]|1[0-7]):[0-5][0-9]|18:00))"
 )
 """The form nearly every client sends, where Python's ``fromisoformat`` computes what Java does."""
+_common_form = _COMMON.fullmatch
+_from_iso = datetime.fromisoformat
+_epoch_in = datetime.fromtimestamp
 _MAX_YEAR = 999_999_999
 _LONG_MIN, _LONG_MAX = -(2**63), 2**63 - 1
 _DAYS_BEFORE_MONTH = (0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
@@ -68,13 +71,13 @@ def _year(text: str) -> int:
 
 def epoch_millis(text: str) -> int:
     """Milliseconds since the epoch of ``text``; ``TimestampError`` says why Java refuses it."""
-    if _COMMON.fullmatch(text) is not None:
+    if _common_form(text) is not None:
         try:
-            moment = datetime.fromisoformat(text)
+            moment = _from_iso(text)
         except ValueError:
             pass  # year 0000, or a field out of range: the exact rules below decide
         else:
-            delta = moment - datetime.fromtimestamp(0, moment.tzinfo)
+            delta = moment - _epoch_in(0, moment.tzinfo)
             return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
     return _java_epoch_millis(text)
 

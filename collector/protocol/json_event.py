@@ -48,6 +48,7 @@ _REQUIRED = frozenset(REQUIRED)
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 _LONG_DIGIT_RUN = b"0" * 19
 """orjson reads integers beyond 64 bits as floats; a body with 19 digits in a row may hold one."""
+_loads = orjson.loads
 _JAVA_TRIM = "".join(chr(code) for code in range(0x21))
 """Java's ``String.trim()`` strips every character up to and including the space."""
 
@@ -84,7 +85,7 @@ def read_event_object(body: bytes) -> dict[str, Any]:
     """The body's top-level object, read by orjson where it agrees with Divolte's parser, else as that parser
     reads it (``json_body``)."""
     try:
-        value = orjson.loads(body)
+        value = _loads(body)
         careful = isinstance(value, dict) and _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZERO)
     except orjson.JSONDecodeError:
         careful = True
@@ -177,7 +178,10 @@ def parse_json_event(request: CapturedRequest, *, party_id_parameter: str, use_x
     session = identifiers.parse(session_text)
     if session is None:
         raise IncompleteRequest("invalid_session_id", "'session_id' is not a Divolte identifier")
-    client_timestamp = parse_timestamp_ms(timestamp_text)
+    try:
+        client_timestamp = epoch_millis(timestamp_text)
+    except TimestampError as exc:
+        raise IncompleteRequest("invalid_client_timestamp", str(exc)) from None
     if use_x_forwarded_for:
         remote_host = peer_from_forwarded_for(request.headers, request.peer)
     else:
