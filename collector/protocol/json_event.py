@@ -138,14 +138,6 @@ def _required_text(body: dict[str, Any], key: str, numbers: NumberTexts) -> str:
     return text
 
 
-def parse_timestamp_ms(text: str) -> int:
-    """Milliseconds since the epoch of ``client_timestamp_iso``, read as Java reads it (``java_time``)."""
-    try:
-        return epoch_millis(text)
-    except TimestampError as exc:
-        raise IncompleteRequest("invalid_client_timestamp", str(exc)) from None
-
-
 def parse_json_event(request: CapturedRequest, *, party_id_parameter: str, use_x_forwarded_for: bool) -> DivolteEvent:
     """Parse a captured JSON-source request; raise ``IncompleteRequest`` if it must be dropped."""
     values = decode_query(request.query).get(party_id_parameter)
