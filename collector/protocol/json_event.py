@@ -20,7 +20,7 @@ Jackson's coercions, exactly (Jackson 2.9, checked against it):
 Deliberate difference: a timestamp Java refuses drops that one event; in Divolte it throws on the mapper
 thread and loses the rest of that thread's batch (and its duplicate memory).
 
-Speed: ``orjson`` reads the body first; the careful reader runs only where the two could differ: orjson
+Speed: ``orjson`` reads the body first; ``json_body`` reads it only where the two could differ: orjson
 refuses the body, a run of 19 digits may be an integer orjson would turn into a float, or a text property or
 flag is a number, whose text as written is then needed.
 """
@@ -65,8 +65,8 @@ DROP_REASONS = (
 
 
 class NumberTexts:
-    """The text, as written, of the body's top-level number-valued properties; read by the careful reader
-    only when one is asked for (a number where Divolte reads text is rare)."""
+    """The text, as written, of the body's top-level number-valued properties; read by ``json_body`` only
+    when one is asked for (a number where Divolte reads text is rare)."""
 
     def __init__(self, body: bytes) -> None:
         self._body = body
@@ -86,10 +86,10 @@ def read_event_object(body: bytes) -> dict[str, Any]:
     reads it (``json_body``)."""
     try:
         value = _loads(body)
-        careful = isinstance(value, dict) and _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZERO)
+        exact = isinstance(value, dict) and _LONG_DIGIT_RUN in body.translate(_DIGITS_AS_ZERO)
     except orjson.JSONDecodeError:
-        careful = True
-    if careful:
+        exact = True
+    if exact:
         try:
             value = read_first_value(body)
         except JsonBodyError as exc:
