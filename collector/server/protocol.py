@@ -12,7 +12,17 @@ client that opens connections and drips bytes (slowloris) holds them for ever. T
 - header values read as leniently as Divolte's server reads them: control characters and obsolete line
   folds are accepted (llhttp refuses both by default; Undertow keeps the characters and joins the lines,
   see ``collector.protocol.header_values``). Framing stays strict: a duplicated or conflicting
-  ``Content-Length``/``Transfer-Encoding`` is still refused.
+  ``Content-Length``/``Transfer-Encoding`` is still refused;
+- methods as Divolte's server takes them: any token. Undertow compares methods case-insensitively, so
+  ``post`` and ``Post`` are POST (the application sees ``POST``), and a method it does not know
+  (``CONNECTX``, and ``CONNECT``, which llhttp would take for a tunnel) reaches the application as written,
+  whose endpoints answer 405. llhttp knows a fixed list of upper-case methods and refuses the rest, so the
+  method of each request is rewritten before llhttp reads it (to its upper-case form, or to a stand-in
+  that is put back in the ASGI scope). This covers a request at the start of a received chunk, which is
+  every request but a second one pipelined in the same packet as the first; such a one with an unknown
+  method still gets 400;
+- a ``#fragment`` in the request target is refused with 400, as Undertow refuses it (a client never sends
+  one; uvicorn would drop it silently).
 
 The request target is collected in one growing buffer, so a target sent a few bytes at a time costs linear
 time up to ``max_url_length``; targets beyond httptools' URL parser are handled by ``LongTargetProtocol``.
@@ -29,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from typing import Any, cast
 
 from collector.config.settings import ServerSettings
@@ -39,6 +50,15 @@ from collector.server.long_targets import LongTargetProtocol
 log = logging.getLogger(__name__)
 
 _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long", 431: "Request Header Fields Too Large"}
+
+
+_PLAIN_METHODS = frozenset({b"GET", b"HEAD", b"POST", b"PUT", b"DELETE", b"OPTIONS", b"PATCH", b"TRACE"})
+"""Methods llhttp parses like any request and the application may get upper-cased (``post`` is POST)."""
+_TOKEN = re.compile(rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_STAND_IN = b"PUT"
+"""What llhttp reads in place of a method it does not know; the ASGI scope gets the method as sent."""
+_LONGEST_METHOD = 64
+"""A method split over two packets is held back up to this length; a longer token goes to llhttp as it is."""
 
 
 class _Refused(Exception):
@@ -69,6 +89,9 @@ class GuardedHttpToolsProtocol(LongTargetProtocol):
         self._refusal: tuple[int, str, str] | None = None
         self._header_count = 0
         self._header_bytes = 0
+        self._at_request_start = True
+        self._method_head = b""
+        self._method_as_sent: str | None = None
 
     # -- the deadline ------------------------------------------------------------------------------------
 
@@ -97,18 +120,50 @@ class GuardedHttpToolsProtocol(LongTargetProtocol):
         self._disarm()
         super().connection_lost(exc)
 
+    # -- methods -------------------------------------------------------------------------------------------
+
+    def data_received(self, data: bytes) -> None:
+        if self._at_request_start:
+            data = self._with_known_method(data)
+            if not data:
+                return
+        super().data_received(data)
+
+    def _with_known_method(self, data: bytes) -> bytes:
+        """``data`` (the start of a request) with its method in a form llhttp parses; b"" while the method is
+        still incomplete."""
+        data, self._method_head = self._method_head + data, b""
+        start = len(data) - len(data.lstrip(b"\r\n"))  # llhttp skips empty lines between requests
+        space = data.find(b" ", start, start + _LONGEST_METHOD + 1)
+        if space < 0:
+            if len(data) - start <= _LONGEST_METHOD and _TOKEN.fullmatch(data, start):
+                self._method_head = data  # wait for the rest of the method
+                return b""
+            return data
+        method = data[start:space]
+        if method in _PLAIN_METHODS or not _TOKEN.fullmatch(method):
+            return data
+        upper = method.upper()
+        if upper in _PLAIN_METHODS:
+            return data[:start] + upper + data[space:]
+        self._method_as_sent = method.decode("ascii")
+        return data[:start] + _STAND_IN + data[space:]
+
     # -- parser callbacks ----------------------------------------------------------------------------------
 
     def on_message_begin(self) -> None:
+        self._at_request_start = False
         super().on_message_begin()
         self._header_count = self._header_bytes = 0
         self._target.clear()
         self._arm()
 
     def on_url(self, url: bytes) -> None:
-        # Not uvicorn's ``self.url += url``: that copies the whole target again for every fragment.
+        # Not uvicorn's ``self.url += url``: that copies the whole target again for every piece.
         if len(self._target) + len(url) > self.max_url_length:
             self._refuse(414, "url_too_long", f"The request target is longer than {self.max_url_length} bytes.")
+        if b"#" in url:
+            self._refuse(400, "malformed_request", "The request target has a #fragment; Divolte refuses it too.")
         self._target += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -124,6 +179,14 @@ class GuardedHttpToolsProtocol(LongTargetProtocol):
         self._disarm()
         self.url = bytes(self._target)
         super().on_headers_complete()
+        if self._method_as_sent is not None:
+            # The application has not run yet (uvicorn only scheduled it): it sees the method as sent.
+            self.scope["method"] = self._method_as_sent
+
+    def on_message_complete(self) -> None:
+        self._method_as_sent = None
+        self._at_request_start = True
+        super().on_message_complete()
 
     def _refuse(self, status: int, reason: str, message: str) -> None:
         self._refusal = (status, reason, message)

@@ -7,6 +7,9 @@ Divolte allocates); 400 for an empty body, a body shorter than its ``Content-Len
 invalid party id; otherwise 204, and the raw body is queued. A body that turns out not to be a valid event
 is dropped and counted later, after the 204, as in Divolte.
 
+Methods reach this endpoint as Divolte's server compares them, without regard to case: the collector's HTTP
+protocol hands ``post`` over as ``POST``, and a method it does not know (``CONNECTX``) as sent, for a 405.
+
 CORS (an addition, off by default): with ``cors_allowed_origins`` set, a browser page of an allowed origin
 may POST events directly; its preflight ``OPTIONS`` is answered 204, and every answer names the origin.
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from collector.errors import IncompleteRequest
 from collector.events import CapturedRequest
-from collector.protocol.json_event import DROP_REASONS, parse_json_event, parse_timestamp_ms
+from collector.protocol.java_time import epoch_millis
+from collector.protocol.json_event import DROP_REASONS, parse_json_event
 
 PARTY = b"p=0%3Ai1t84hgy%3A5AF359Zjq5kUy98u4wQjlIZzWGhN~GlG"
 BODY = {
@@ -57,13 +58,14 @@ def test_identifiers_are_normalised_and_parameters_kept() -> None:
     ],
 )
 def test_timestamps(text: str, expected: int) -> None:
-    assert parse_timestamp_ms(text) == expected
+    assert epoch_millis(text) == expected
+    assert parse({**BODY, "client_timestamp_iso": text}).client_timestamp == expected
 
 
 @pytest.mark.parametrize("text", ["2016-06-01T18:54:16.123", "2016-06-01", "yesterday", ""])
 def test_timestamps_need_a_date_time_and_an_offset(text: str) -> None:
     with pytest.raises(IncompleteRequest) as raised:
-        parse_timestamp_ms(text)
+        parse({**BODY, "client_timestamp_iso": text})
     assert raised.value.reason == "invalid_client_timestamp"
 
 
