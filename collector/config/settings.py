@@ -236,6 +236,9 @@ class GcsSinkSettings:
     type: Literal["gcs"] = "gcs"
     file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
     retry_settings: RetrySettings = field(default_factory=RetrySettings)
+    local_dir: str = "/tmp/divolte-gcs"
+    """An addition: files are built and wait for upload in ``<local_dir>/<sink name>/`` (``working_dir`` and
+    ``publish_dir`` stay object prefixes in the bucket, as in Divolte)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,13 @@ import uvicorn
 
 from collector import __version__
 from collector.app import Collector, FrontDoor, build_app
-from collector.config.settings import BrowserSourceSettings, HdfsSinkSettings, S3SinkSettings, Settings
+from collector.config.settings import (
+    BrowserSourceSettings,
+    GcsSinkSettings,
+    HdfsSinkSettings,
+    S3SinkSettings,
+    Settings,
+)
 from collector.server.protocol import http_protocol
 
 log = logging.getLogger("collector")
@@ -83,6 +89,11 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
             fs = sink.file_strategy
             lines.append(f"Sink '{name}': files built in {(Path(fs.working_dir) / name).resolve()}, uploaded to "
                          f"s3://{sink.bucket}/{sink.prefix}{sink.key_pattern} "
+                         f"(roll every {fs.roll_every:g} s, codec {fs.codec})")  # fmt: skip
+        elif isinstance(sink, GcsSinkSettings) and settings.global_.gcs.enabled:
+            fs = sink.file_strategy
+            lines.append(f"Sink '{name}': files built in {(Path(sink.local_dir) / name).resolve()}, uploaded to "
+                         f"gs://{sink.bucket.removeprefix('gs://')}/{fs.publish_dir}/ on roll "
                          f"(roll every {fs.roll_every:g} s, codec {fs.codec})")  # fmt: skip
     return lines
 
