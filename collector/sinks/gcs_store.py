@@ -161,6 +161,19 @@ async def check_access(storage: Storage, bucket: str, key: str, env: Mapping[str
                         retriable=False) from exc  # fmt: skip
 
 
+async def list_names(storage: Storage, bucket: str, prefix: str, timeout: int = 60) -> list[str]:
+    """The names of the objects under ``prefix``, in name order (every page of the listing)."""
+    names: list[str] = []
+    params = {"prefix": prefix} if prefix else {}
+    while True:
+        page = await storage.list_objects(bucket, params=params, timeout=timeout)
+        names += [str(item["name"]) for item in page.get("items", [])]
+        token = page.get("nextPageToken")
+        if not token:
+            return sorted(names)
+        params = {**params, "pageToken": str(token)}
+
+
 def describe_error(exc: BaseException) -> str:
     """One line: the HTTP status and Google's message, or the connection error."""
     if isinstance(exc, aiohttp.ClientResponseError):

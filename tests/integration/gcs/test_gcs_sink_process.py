@@ -20,6 +20,7 @@ from collector.errors import ConfigError, SinkError
 from collector.events import EncodedRecord
 from collector.sinks import uploads
 from collector.sinks.gcs import GcsSink
+from collector.tools.cat import cat
 from tests.servers.gcs.server import FakeGcsServer
 
 pytestmark = pytest.mark.integration
@@ -84,6 +85,18 @@ async def test_a_missing_bucket_stops_the_start_with_the_fix(gcs: FakeGcsServer,
     assert "divolte.sinks.lake: bucket 'no-such-bucket' does not exist" in message
     assert "gcloud storage buckets create gs://no-such-bucket" in message
     assert not raised.value.retriable
+
+
+def test_cat_says_what_is_missing(gcs: FakeGcsServer, bucket: str) -> None:
+    err = io.StringIO()
+    status = cat([f"gs://{bucket}/none.avro", f"gs://{bucket}/empty/", "gs://no-such-bucket/x/"], out=io.BytesIO(),
+                 err=err)  # fmt: skip
+    assert status == 1
+    assert err.getvalue().splitlines() == [
+        f"Error: gs://{bucket}/none.avro: no such bucket or object",
+        f"Error: gs://{bucket}/empty/: no .avro objects under this prefix",
+        "Error: gs://no-such-bucket/x/: no such bucket or object",
+    ]
 
 
 def test_a_folder_in_the_bucket_is_refused(tmp_path: Path) -> None:
