@@ -4,6 +4,7 @@ upload of a large file, the start-up checks of bucket and credentials, and a shu
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any, cast
 import avro.datafile
 import avro.io
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import parse_schema_text
@@ -21,7 +24,7 @@ from collector.events import EncodedRecord
 from collector.sinks import uploads
 from collector.sinks.gcs import GcsSink
 from collector.tools.cat import cat
-from tests.servers.gcs.server import FakeGcsServer
+from tests.servers.gcs.server import FakeGcsServer, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -127,6 +130,37 @@ def test_bad_credentials_are_a_start_up_error_naming_the_file(
         make_sink(tmp_path, "any")
     assert f"GOOGLE_APPLICATION_CREDENTIALS={path}: " in str(raised.value)
     assert expected in str(raised.value)
+
+
+async def test_credentials_that_get_no_token_stop_the_start_naming_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A well-formed key whose token endpoint does not answer (a closed port on 127.0.0.1): no emulator, so the
+    start-up fetches a token first, as Divolte does, and says which credentials failed."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    path = tmp_path / "key.json"
+    path.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "client_email": "c@p.iam.gserviceaccount.com",
+                "private_key": pem.decode(),
+                "token_uri": f"http://127.0.0.1:{free_port()}/token",
+            }
+        )
+    )
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(path))
+    sink = make_sink(tmp_path, "any")
+    with pytest.raises(SinkError) as raised:
+        await sink.start()
+    message = str(raised.value)
+    assert message.startswith(
+        f"divolte.sinks.lake: could not obtain Google credentials from "
+        f"GOOGLE_APPLICATION_CREDENTIALS={path}: ClientConnectorError"
+    ), message
+    assert "run `gcloud auth application-default login`" in message
 
 
 async def test_shutdown_keeps_what_it_cannot_upload_for_the_next_start(
