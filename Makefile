@@ -30,7 +30,7 @@ system-deps:
 kafka-jars: system-deps
 	@$(PYTHON) tests/servers/kafka/broker.py fetch
 
-## gcs-server: build the Cloud Storage emulator (fake-gcs-server, Go) into .cache/go/bin (once; ~3 min cold).
+## gcs-server: build the Cloud Storage emulator (fake-gcs-server, Go) into .cache/go/bin (once; 3-5 min cold).
 gcs-server:
 	@$(PYTHON) tests/servers/gcs/server.py fetch
 

@@ -1,6 +1,6 @@
 """A real Cloud Storage emulator (``fake-gcs-server``, Go) on 127.0.0.1, built from the Go module proxy, for tests.
 
-    python tests/servers/gcs/server.py fetch              # go install it into .cache/go/bin (once: ~3 min cold)
+    python tests/servers/gcs/server.py fetch              # go install it into .cache/go/bin (once: 3-5 min cold)
     python -m tests.servers.gcs.server run [--port 4443]  # a server until Ctrl-C, buckets: --bucket NAME
 
 ``fetch`` runs ``go install github.com/fsouza/fake-gcs-server@<VERSION>`` with ``GOBIN`` in the repository's
