@@ -2,7 +2,8 @@
 (fake-gcs-server) on 127.0.0.1.
 
 Object names, records (decoded with Apache Avro), ``cat gs://``, an outage of the server for 20 s while events
-flow, and the start-up errors for a missing bucket and for a broken credentials file.
+flow, a file left by ``kill -9`` uploaded by the next start, and the start-up errors for a missing bucket and
+for a broken credentials file.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -23,6 +25,7 @@ import avro.io
 import httpx
 import pytest
 
+from collector.avro.container import complete_prefix
 from tests.integration.collector_process import RunningCollector, StartCollector
 from tests.integration.events import BROWSER_HEADERS
 from tests.integration.gcs.conftest import outage_server
@@ -163,6 +166,28 @@ def test_gcs_down_for_20_seconds_while_events_flow_loses_nothing(
     assert received == expected(range(600))  # every record exactly once
     assert not list(upload_dir.iterdir())
     assert "uploads work again" in collector.log()
+
+
+def synced(work: Path) -> int:
+    return sum(complete_prefix(p.read_bytes())[1] for p in work.glob("*.partial"))
+
+
+def test_files_left_by_kill_9_are_uploaded_by_the_next_start(
+    gcs: FakeGcsServer, bucket: str, start_collector: StartCollector, tmp_path: Path
+) -> None:
+    config = gcs_config(tmp_path, bucket, roll_every="1 hour", threads=1)
+    work = tmp_path / "local" / "lake"
+    first = start_collector(config)
+    send(first, range(0, 60))
+    wait_for(lambda: synced(work) == 60, 20, "60 synced records", first)
+    first.stop(signal.SIGKILL)  # a crash: the open file is left as .partial, nothing is in the bucket
+    assert gcs.names(bucket) == []
+    second = start_collector(config)  # recovers it into the upload queue and uploads it while it runs
+    wait_for(lambda: sum(event_types(gcs.objects(bucket)).values()) == 60, 30, "the recovered upload", second)
+    assert "recovered" in second.log()
+    assert second.stop() == 0
+    assert event_types(gcs.objects(bucket)) == expected(range(60))
+    assert not list((work / "upload").iterdir())
 
 
 def test_a_missing_bucket_stops_the_collector_with_the_fix(
