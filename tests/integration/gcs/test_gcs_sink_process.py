@@ -102,6 +102,15 @@ def test_cat_says_what_is_missing(gcs: FakeGcsServer, bucket: str) -> None:
     ]
 
 
+async def test_cloud_storage_out_of_reach_stops_the_start(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    sink = make_sink(tmp_path, "clicks")
+    with pytest.raises(SinkError) as raised:
+        await sink.start()
+    assert str(raised.value).startswith("divolte.sinks.lake: cannot reach Cloud Storage to check bucket 'clicks': ")
+
+
 def test_a_folder_in_the_bucket_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=re.escape("lake.bucket: 'gs://bucket/folder' is not a bucket name")):
         make_sink(tmp_path, "gs://bucket/folder")

@@ -57,6 +57,14 @@ def test_the_emulator_variable_as_google_clients_read_it() -> None:
     assert describe_credentials({"STORAGE_EMULATOR_HOST": "h:1"}).startswith("none (the emulator at http://h:1")
 
 
+def test_which_credentials_are_described(tmp_path: Path) -> None:
+    assert describe_credentials({"HOME": str(tmp_path)}).startswith("the metadata server")
+    well_known = tmp_path / ".config" / "gcloud" / "application_default_credentials.json"
+    well_known.parent.mkdir(parents=True)
+    well_known.write_text("{}")
+    assert describe_credentials({"HOME": str(tmp_path)}) == f"gcloud's application default credentials ({well_known})"
+
+
 def service_account(tmp_path: Path, **overrides: str) -> Path:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
