@@ -152,7 +152,8 @@ async def check_access(storage: Storage, bucket: str, key: str, env: Mapping[str
                        "or correct the sink's bucket.")  # fmt: skip
         elif exc.status in (401, 403):
             problem = (f"the credentials ({credentials}) may not use bucket '{bucket}' (HTTP {exc.status}). Grant "
-                       "them roles/storage.objectAdmin on the bucket, or use other credentials.")  # fmt: skip
+                       "them roles/storage.legacyBucketWriter on the bucket (read it, create and overwrite objects), "
+                       "or use other credentials.")  # fmt: skip
         else:
             problem = f"reading bucket '{bucket}' failed: {describe_error(exc)}."
         raise SinkError(f"{key}: {problem}", retriable=False) from exc
