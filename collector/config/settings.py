@@ -204,7 +204,7 @@ class FileStrategySettings:
 class RetrySettings:
     """``gcs``/``gcps`` ``retry_settings``: parsed and validated for compatibility.
 
-    Unused until those sinks exist.
+    The gcs (and s3) sinks use the delays and jitter between failed uploads (``collector.sinks.uploads``).
     """
 
     max_attempts: int = 0
