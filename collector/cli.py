@@ -162,8 +162,13 @@ def parser() -> argparse.ArgumentParser:
     tester.add_argument("--event", help="map this JSON event description and print the record, then exit")
     tester.add_argument("--host", default="127.0.0.1")
     tester.add_argument("--port", type=int, default=8390)
-    reader = commands.add_parser("cat", help="print Avro container files (local, .partial, s3://) as JSON lines")
-    reader.add_argument("files", nargs="+", metavar="FILE", help="a path, s3://bucket/key, or s3://bucket/prefix/")
+    reader = commands.add_parser("cat", help="print Avro container files (local, .partial, s3://, gs://) as JSON lines")
+    reader.add_argument(
+        "files",
+        nargs="+",
+        metavar="FILE",
+        help="a path, s3://bucket/key, s3://bucket/prefix/, gs://bucket/name or gs://bucket/prefix/",
+    )
     reader.add_argument("--schema", help="read with this reader schema (.avsc), by Avro schema resolution")
     reader.add_argument("--count", action="store_true", help="print only the number of records")
     reader.add_argument("--endpoint", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL, else AWS)")

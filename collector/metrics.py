@@ -22,11 +22,12 @@ Series (all prefixed ``divolte_``):
     sink_healthy{sink}, spool_bytes{sink}, spool_records_total{sink,direction}
     sink_failing_seconds{sink}                how long the sink has been failing (0 when it writes)
     task_failures_total{task}                 unexpected exceptions a supervised task survived (sink:<name>,
-                                              spool:<name>, processor, s3-upload:<name>, kafka-probe:<name>,
-                                              kafka-connect, kafka-producer:<name>, geoip-reload, metrics);
+                                              spool:<name>, processor, s3-upload:<name>, gcs-upload:<name>,
+                                              kafka-probe:<name>, kafka-connect, kafka-producer:<name>, geoip-reload,
+                                              metrics);
                                               see collector.supervise
     sink_upload_backlog_files{sink}, sink_upload_backlog_bytes{sink}, sink_uploaded_bytes_total{sink},
-    sink_failed_uploads_total{sink}           S3 sinks: files waiting on local disk, uploads
+    sink_failed_uploads_total{sink}           S3 and GCS sinks: files waiting on local disk, uploads
     batch_duration_seconds (histogram)        processing time of one batch of events
     sink_write_duration_seconds{sink} (histogram)
     user_agent_cache_hits_total, user_agent_cache_misses_total, user_agent_cache_entries
@@ -57,7 +58,7 @@ from collector.pipeline.process import Processor
 from collector.pipeline.topology import Topology
 from collector.protocol.browser_event import DROP_REASONS as BROWSER_DROP_REASONS
 from collector.protocol.json_event import DROP_REASONS as JSON_DROP_REASONS
-from collector.sinks.s3 import S3Sink
+from collector.sinks.uploads import UploadingSink
 from collector.supervise import TASK_FAILURES, failure
 
 PREFIX = "divolte_"
@@ -180,9 +181,9 @@ class CollectorMetrics:
         latency = HistogramMetricFamily(
             PREFIX + "sink_write_duration_seconds", "Time to write one batch to a sink.", labels=["sink"]
         )
-        backlog_files = _gauge("sink_upload_backlog_files", "Complete files waiting for upload (S3).", ["sink"])
+        backlog_files = _gauge("sink_upload_backlog_files", "Complete files waiting for upload (S3, GCS).", ["sink"])
         backlog_bytes = _gauge("sink_upload_backlog_bytes", "Local disk held by files waiting for upload.", ["sink"])
-        uploaded = _counter("sink_uploaded_bytes", "Bytes uploaded (S3).", ["sink"])
+        uploaded = _counter("sink_uploaded_bytes", "Bytes uploaded (S3, GCS).", ["sink"])
         failed_uploads = _counter("sink_failed_uploads", "Upload attempts that failed and are retried.", ["sink"])
         for name, runner in sorted(self.collector.topology.sinks.items()):
             stats = runner.statistics()
@@ -206,7 +207,7 @@ class CollectorMetrics:
             histogram = runner.write_latency
             latency.add_metric([name], histogram.cumulative(), histogram.total)
             sink = runner.sink
-            if isinstance(sink, S3Sink):
+            if isinstance(sink, UploadingSink):
                 backlog_files.add_metric([name], sink.backlog_files)
                 backlog_bytes.add_metric([name], sink.backlog_bytes)
                 uploaded.add_metric([name], sink.uploaded_bytes)

@@ -232,6 +232,7 @@ class RetrySettings:
     """``gcs``/``gcps`` ``retry_settings``: parsed and validated for compatibility.
 
     The Pub/Sub sink retries each publish request by them (``collector.sinks.pubsub.publish_with_retry``).
+    The gcs (and s3) sinks use the delays and jitter between failed uploads (``collector.sinks.uploads``).
     """
 
     max_attempts: int = 0
@@ -263,6 +264,9 @@ class GcsSinkSettings:
     type: Literal["gcs"] = "gcs"
     file_strategy: FileStrategySettings = field(default_factory=FileStrategySettings)
     retry_settings: RetrySettings = field(default_factory=RetrySettings)
+    local_dir: str = "/tmp/divolte-gcs"
+    """An addition: files are built and wait for upload in ``<local_dir>/<sink name>/`` (``working_dir`` and
+    ``publish_dir`` stay object prefixes in the bucket, as in Divolte)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -72,10 +72,13 @@ def _gcs(name: str, section: Section) -> GcsSinkSettings | None:
     bucket = section.optional_string("bucket")
     file_strategy = _file_strategy(section.section("file_strategy"))
     retry_settings = _gcs_retry(section.section("retry_settings"))
+    local_dir = section.string("local_dir", GcsSinkSettings(name=name, bucket="").local_dir)
     if bucket is None:
-        section.problem("bucket", 'missing; name the Cloud Storage bucket, e.g. bucket = "gs://bucket/folder"')
+        section.problem("bucket", 'missing; name the Cloud Storage bucket, e.g. bucket = "my-clickstream"')
         return None
-    return GcsSinkSettings(name=name, bucket=bucket, file_strategy=file_strategy, retry_settings=retry_settings)
+    return GcsSinkSettings(
+        name=name, bucket=bucket, file_strategy=file_strategy, retry_settings=retry_settings, local_dir=local_dir
+    )
 
 
 def _s3(name: str, section: Section) -> S3SinkSettings | None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from collector.avro.schemas import Schema, default_schema, load_schema
 from collector.config.settings import (
     GcpsSinkSettings,
+    GcsSinkSettings,
     HdfsSinkSettings,
     KafkaSinkSettings,
     MappingSettings,
@@ -28,6 +29,7 @@ from collector.mapping.groovy import load_any_mapping
 from collector.mapping.vocabulary import Environment
 from collector.sinks.deadletter import DeadLetters
 from collector.sinks.file import FileSink
+from collector.sinks.gcs import GcsSink
 from collector.sinks.kafka import REFUSED_FOR_GOOD, KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
@@ -145,6 +147,14 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
                 problems.extend(exc.problems)
                 continue
             runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads), limits=limits)
+        elif isinstance(sink_settings, GcsSinkSettings):
+            gcs = settings.global_.gcs
+            try:
+                gcs_sink = GcsSink(sink_settings, schema, gcs.threads, write_timeout=limits.write_timeout)
+            except ConfigError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)  # a bad credentials file: once
+                continue
+            runners[sink_name] = SinkRunner(gcs_sink, gcs.buffer_size * max(1, gcs.threads), limits=limits)
         elif isinstance(sink_settings, KafkaSinkSettings):
             try:
                 producer = settings.global_.kafka.producer

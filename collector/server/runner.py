@@ -23,6 +23,7 @@ from collector.app import Collector, FrontDoor, build_app
 from collector.config.settings import (
     BrowserSourceSettings,
     GcpsSinkSettings,
+    GcsSinkSettings,
     HdfsSinkSettings,
     S3SinkSettings,
     Settings,
@@ -98,6 +99,11 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
             lines.append(
                 f"Sink '{name}': Pub/Sub topic projects/{settings.global_.gcps.project_id}/topics/{sink.topic}"
             )
+        elif isinstance(sink, GcsSinkSettings) and settings.global_.gcs.enabled:
+            fs = sink.file_strategy
+            lines.append(f"Sink '{name}': files built in {(Path(sink.local_dir) / name).resolve()}, uploaded to "
+                         f"gs://{sink.bucket.removeprefix('gs://')}/{fs.publish_dir}/ on roll "
+                         f"(roll every {fs.roll_every:g} s, codec {fs.codec})")  # fmt: skip
     return lines
 
 

@@ -7,6 +7,9 @@ The tool to reach for when asking "is the tracker working?": point it at the fil
   folder); ``s3://bucket/key``; ``s3://bucket/prefix/`` (ending in ``/``: every ``.avro`` object under the
   prefix, in key order). S3 access uses the same settings as the S3 sink: ``--endpoint``
   and ``--region``, else ``AWS_ENDPOINT_URL`` and ``AWS_REGION``, and the standard AWS credentials.
+  ``gs://bucket/name`` and ``gs://bucket/prefix/`` read Cloud Storage as the GCS sink does (Application Default
+  Credentials, ``STORAGE_EMULATOR_HOST``); Divolte's default ``publish_dir`` gives names with a leading ``/``,
+  so its files are under ``gs://bucket//tmp/``.
 - Every file is read up to its last complete block, so a ``.partial`` file shows what has been synced so
   far. A file other than ``.partial`` with bytes after its last complete block gets a warning on stderr.
 - Output: one JSON object per record. Unions are written as their value (not Avro's ``{"type": value}``
@@ -25,6 +28,7 @@ Exit status 1 when any file could not be read (missing, not Avro, corrupt), afte
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import os
@@ -35,12 +39,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
+import aiohttp
 import fastavro
 import obstore
 import orjson
+from gcloud.aio.storage import Storage
 from obstore.exceptions import BaseError as ObjectStoreError
 
 from collector.avro.container import MAGIC, complete_prefix
+from collector.errors import ConfigError
+from collector.sinks import gcs_store
 from collector.sinks.deadletter import META_DETAIL, META_REASON, META_SINK
 from collector.sinks.s3_store import describe_error, open_store, parse_s3_url
 
@@ -74,10 +82,43 @@ def _s3_sources(url: str, options: S3Options) -> Iterator[tuple[str, bytes]]:
         raise CatError(f"{url}: {describe_error(exc)}") from exc
 
 
+def _gs_sources(url: str) -> Iterator[tuple[str, bytes]]:
+    bucket, name = gcs_store.parse_gs_url(url)
+    with asyncio.Runner() as runner:
+        try:
+            storage = runner.run(_open_storage())
+        except ConfigError as exc:
+            raise CatError(f"{url}: {'; '.join(exc.problems)}") from exc
+        try:
+            if name and not name.endswith("/"):
+                yield url, runner.run(storage.download(bucket, name, timeout=60))
+                return
+            names = [n for n in runner.run(gcs_store.list_names(storage, bucket, name)) if n.endswith(".avro")]
+            if not names:
+                raise CatError(f"{url}: no .avro objects under this prefix")
+            for found in names:
+                yield f"gs://{bucket}/{found}", runner.run(storage.download(bucket, found, timeout=60))
+        except aiohttp.ClientResponseError as exc:
+            what = "no such bucket or object" if exc.status == 404 else gcs_store.describe_error(exc)
+            raise CatError(f"{url}: {what}") from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise CatError(f"{url}: {gcs_store.describe_error(exc)}") from exc
+        finally:
+            runner.run(storage.close())
+
+
+async def _open_storage() -> Storage:
+    """The client is made inside the loop that uses it."""
+    return gcs_store.open_storage()
+
+
 def sources(spec: str, options: S3Options) -> Iterator[tuple[str, bytes]]:
     """``(name, content)`` of each file ``spec`` names."""
     if spec.startswith("s3://"):
         yield from _s3_sources(spec, options)
+        return
+    if spec.startswith("gs://"):
+        yield from _gs_sources(spec)
         return
     try:
         if Path(spec).is_dir():

@@ -344,4 +344,4 @@ def report(sink: str, outcomes: dict[str, Outcome]) -> None:
 def _order(key: str) -> tuple[int, int, int]:
     sink, stage, fault = key.split("/")
     stages = ("open", "connect", "write", "sync", "publish", "upload", "close", "heartbeat")
-    return (("file", "kafka", "s3").index(sink), stages.index(stage), FAULTS.index(fault))
+    return (("file", "kafka", "s3", "gcs").index(sink), stages.index(stage), FAULTS.index(fault))

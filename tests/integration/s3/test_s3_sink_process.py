@@ -12,7 +12,7 @@ from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import parse_schema_text
 from collector.config.settings import FileStrategySettings, RetrySettings, S3SinkSettings
 from collector.events import EncodedRecord
-from collector.sinks import s3 as s3_module
+from collector.sinks import uploads
 from collector.sinks.s3 import MULTIPART_CHUNK_BYTES, S3Sink
 from tests.integration.s3.moto_server import REGION, MotoServer, read_records
 
@@ -59,7 +59,7 @@ async def test_a_large_file_goes_up_in_parts(moto: MotoServer, tmp_path: Path) -
 async def test_backlog_while_unreachable_and_shutdown_keeps_what_it_cannot_upload(
     moto: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(s3_module, "CLOSE_UPLOAD_SECONDS", 2.0)
+    monkeypatch.setattr(uploads, "CLOSE_UPLOAD_SECONDS", 2.0)
     sink = make_sink(moto, tmp_path, bucket="not-created-yet")
     await sink.start()
     await sink.write_batch(blobs(0, 10, 1000))

@@ -223,6 +223,14 @@ def test_gcs_retry_settings() -> None:
     factor = loaded("gcs-jitter-factor.conf").sinks["bucket"]
     assert isinstance(factor, GcsSinkSettings)
     assert (factor.retry_settings.jitter_delay, factor.retry_settings.jitter_factor) == (None, 0.2)
+    assert sink.local_dir == "/tmp/divolte-gcs"  # ours: where files wait for upload
+
+
+def test_gcs_local_dir(tmp_path: Path) -> None:
+    path = tmp_path / "gcs.conf"
+    path.write_text('divolte.sinks.g { type = gcs, bucket = clicks, local_dir = "/var/lib/divolte-gcs" }')
+    sink = load(path).sinks["g"]
+    assert isinstance(sink, GcsSinkSettings) and sink.local_dir == "/var/lib/divolte-gcs"
 
 
 def test_confluent_ids_and_schema_files() -> None:

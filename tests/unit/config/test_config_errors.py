@@ -246,7 +246,7 @@ def test_browser_sources_with_distinct_prefixes_and_a_json_source(tmp_path: Path
 def test_required_mapping_keys_and_bucket(tmp_path: Path) -> None:
     found = problems(tmp_path, "divolte.mappings.m {}\ndivolte.sinks.g.type = gcs")
     assert found == [
-        'divolte.sinks.g.bucket: missing; name the Cloud Storage bucket, e.g. bucket = "gs://bucket/folder"',
+        'divolte.sinks.g.bucket: missing; name the Cloud Storage bucket, e.g. bucket = "my-clickstream"',
         "divolte.mappings.m.sources: missing; list the sources by name, e.g. sources = [source-name]",
         "divolte.mappings.m.sinks: missing; list the sinks by name, e.g. sinks = [sink-name]",
     ]
