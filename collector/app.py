@@ -34,6 +34,7 @@ from collector.counters import HttpCounts, RefusalCounts
 from collector.enrich.dedup import DuplicateMemory
 from collector.enrich.geo import GeoDatabase
 from collector.enrich.useragent import UserAgentParser
+from collector.errors import CollectorError
 from collector.inspect.recorder import Inspector
 from collector.inspect.render import Source
 from collector.inspect.web import inspector_routes
@@ -99,6 +100,8 @@ class Collector:
         """Requests the HTTP protocol refused (``server/protocol.py``); the server hands it to the protocol."""
         self.shutting_down = False
         self.started = False
+        self.start_refused: str | None = None
+        """Why start-up stopped, when a component refused to start (a missing bucket or topic, bad credentials)."""
 
     def begin_shutdown(self) -> None:
         """From now on ``/ping`` and ``/ready`` answer 503, so load balancers stop sending traffic."""
@@ -207,7 +210,11 @@ def _starlette(collector: Collector) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        await collector.start()
+        try:
+            await collector.start()
+        except CollectorError as exc:  # the cause and its fix, for the log without a traceback (see FrontDoor)
+            collector.start_refused = str(exc)
+            raise
         metrics_server = None
         if metrics.enabled and metrics.port and (fleet is None or fleet.index == 0):  # one port: worker 0's
             host = settings.global_.server.host or "127.0.0.1"
@@ -260,6 +267,8 @@ class FrontDoor:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                send = self._plain_startup_failure(send)
             await self.fallback(scope, receive, send)
             return
         path = scope["path"]
@@ -282,6 +291,17 @@ class FrontDoor:
             await endpoint(scope, receive, send)
         else:
             await self.fallback(scope, receive, send)
+
+    def _plain_startup_failure(self, send: Send) -> Send:
+        """A start-up refused for a known cause is reported as that cause alone: uvicorn logs the message of
+        ``lifespan.startup.failed``, which Starlette fills with a traceback that would bury the fix."""
+
+        async def reporting(message: Message) -> None:
+            if message["type"] == "lifespan.startup.failed" and self.collector.start_refused is not None:
+                message = {**message, "message": f"Start-up stopped: {self.collector.start_refused}"}
+            await send(message)
+
+        return reporting
 
     async def _refuse(self, send: Send, message: str) -> None:
         """400, as Divolte's server answers a request it cannot parse (before any handler sees it)."""

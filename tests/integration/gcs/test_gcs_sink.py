@@ -198,6 +198,7 @@ def test_a_missing_bucket_stops_the_collector_with_the_fix(
     log = collector.log()
     assert "divolte.sinks.lake: bucket 'never-created' does not exist" in log, log
     assert "gcloud storage buckets create gs://never-created" in log
+    assert "Traceback" not in log, log  # the cause and its fix, not buried under a stack trace
 
 
 def test_a_broken_credentials_file_stops_the_collector_naming_it(

@@ -165,6 +165,7 @@ def test_a_missing_topic_or_unusable_credentials_stop_the_collector_with_the_fix
     assert missing.process.wait(30) != 0  # uvicorn's code for a failed start-up (3)
     assert "ERROR [collector.sinks.pubsub]: Cannot start: divolte.sinks.pubsub: Pub/Sub topic" in missing.log()
     assert "does not exist" in missing.log() and "gcloud pubsub topics create not-created" in missing.log()
+    assert "Traceback" not in missing.log(), missing.log()  # the cause and its fix, not under a stack trace
 
     monkeypatch.delenv("PUBSUB_EMULATOR_HOST")
     key = tmp_path / "key.json"
