@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import avro.datafile
 import avro.io
@@ -74,7 +75,7 @@ class HdfsFolders:
     def records(self, path: str) -> list[dict[str, object]]:
         """A file's records, read with Apache Avro (not the fastavro the collector uses)."""
         with avro.datafile.DataFileReader(io.BytesIO(self.read(path)), avro.io.DatumReader()) as reader:
-            return list(reader)
+            return [cast(dict[str, object], row) for row in reader]
 
     def published_records(self) -> list[dict[str, object]]:
         return [r for name in self.names(self.published) for r in self.records(f"{self.published}/{name}")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import urllib.error
+from typing import cast
 
 import pytest
 
@@ -43,8 +44,8 @@ def make_sink(folders: HdfsFolders, *, replication: int = 1, user: str | None = 
     return HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, replication=replication, hostname="testhost")
 
 
-def numbers(rows: list[dict[str, object]]) -> list[object]:
-    return [row["n"] for row in rows]
+def numbers(rows: list[dict[str, object]]) -> list[int]:
+    return [cast(int, row["n"]) for row in rows]
 
 
 async def test_records_are_appended_per_sync_and_published_with_the_replication(hdfs_folders: HdfsFolders) -> None:
