@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import threading
 from collections.abc import Iterator
+from typing import ClassVar
 
 import pytest
 
@@ -24,7 +25,7 @@ STANDBY_ANSWER = (
 class _Standby(http.server.BaseHTTPRequestHandler):
     """Answers every request as a standby NameNode's WebHDFS does (403 with a ``StandbyException``)."""
 
-    requests: list[str] = []
+    requests: ClassVar[list[str]] = []
 
     def _answer(self) -> None:
         _Standby.requests.append(self.path)

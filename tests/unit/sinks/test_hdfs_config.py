@@ -55,7 +55,8 @@ def test_a_nameservice_without_namenode_addresses_names_the_missing_key() -> Non
     client = {"fs.defaultFS": "hdfs://lake", "dfs.nameservices": "lake", "dfs.ha.namenodes.lake": "nn1"}
     with pytest.raises(ConfigError) as refused:
         hdfs_connection(client, ENV)
-    assert refused.value.problems[0].startswith("divolte.global.hdfs.client.dfs.namenode.http-address.lake.nn1: missing")
+    (problem,) = refused.value.problems
+    assert problem.startswith("divolte.global.hdfs.client.dfs.namenode.http-address.lake.nn1: missing")
     with pytest.raises(ConfigError) as refused:
         hdfs_connection({"fs.defaultFS": "hdfs://lake", "dfs.nameservices": "lake"}, ENV)
     assert refused.value.problems[0].startswith("divolte.global.hdfs.client.dfs.ha.namenodes.lake: missing")
