@@ -168,9 +168,12 @@ class HdfsSink:
         return match is not None and int(match[1]) in {shard.number for shard in self._shards}
 
     async def _recover(self) -> None:
+        # When HDFS answered only after start-up, shards may have opened files since: those are not leftovers.
+        known = {shard.file.partial for shard in self._shards if shard.file is not None}
+        known.update(leftover.partial for leftover in self._leftovers)
         for entry in await self.client.list(self.working_dir):
             name = str(entry.get("pathSuffix", ""))
-            if entry.get("type") != "FILE" or not self._ours(name):
+            if entry.get("type") != "FILE" or not self._ours(name) or f"{self.working_dir}/{name}" in known:
                 continue
             partial = f"{self.working_dir}/{name}"
             length, records = complete_prefix(await self.client.open(partial))
