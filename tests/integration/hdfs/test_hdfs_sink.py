@@ -21,6 +21,7 @@ from collector.sinks.hdfs_config import HdfsConnection
 from collector.sinks.runner import SinkRunner
 from collector.sinks.webhdfs import WebHdfs
 from tests.integration.hdfs.conftest import HdfsFolders
+from tests.servers.hdfs.cluster import free_port
 from tests.unit.sinks.helpers import until
 
 pytestmark = pytest.mark.integration
@@ -167,3 +168,21 @@ async def test_webhdfs_errors_name_the_operation_and_hadoops_exception(hdfs_fold
         await sink.client.open(f"{hdfs_folders.root}/missing")
     assert str(failed.value).startswith(f"WebHDFS OPEN {hdfs_folders.root}/missing: FileNotFoundException: ")
     await sink.client.aclose()
+
+
+async def test_hdfs_unreachable_at_start_up_starts_failing_visibly_with_the_records_kept(
+    hdfs_folders: HdfsFolders, caplog: pytest.LogCaptureFixture
+) -> None:
+    down = f"127.0.0.1:{free_port()}"
+    settings = FileStrategySettings(working_dir=hdfs_folders.working, publish_dir=hdfs_folders.published)
+    connection = HdfsConnection((f"http://{down}",), down, user="divolte")
+    client = WebHdfs(connection.namenodes, user="divolte", timeout=2.0)
+    sink = HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, hostname="testhost")
+    runner = SinkRunner(sink, 100)
+    await runner.start()  # no exception: the collector takes events and keeps them until HDFS answers
+    assert "HDFS does not answer at start-up" in caplog.text
+    runner.offer(records(0, 1)[0])
+    await until(lambda: runner.statistics().failing_seconds > 0, timeout=15)
+    assert f"could not write 1 records to {hdfs_folders.working} (kept for retry): WebHDFS CREATE" in caplog.text
+    assert "no NameNode answered as active" in sink._last_error
+    await runner.aclose(0.5)
