@@ -51,6 +51,7 @@ def configure_logging(level: str, worker: int | None = None) -> None:
     line = LOG_FORMAT if worker is None else LOG_FORMAT.replace("[%(threadName)s]", f"[worker-{worker} %(threadName)s]")
     logging.basicConfig(stream=sys.stdout, level=level.upper(), format=line, datefmt="%Y-%m-%d %H:%M:%S")
     logging.getLogger("uvicorn.access").addFilter(WithoutQueryStrings())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per WebHDFS request (the HDFS sink) is noise
 
 
 def find_config(explicit: str | None) -> Path | None:

@@ -157,7 +157,10 @@ class HdfsSink:
             log.error("HDFS sink '%s': HDFS does not answer at start-up (%s); records are kept until it does.",
                       self.name, exc)  # fmt: skip
             return
-        await self._recover()
+        try:
+            await self._recover()
+        except Exception as exc:  # tried again on the heartbeat: a start-up must not fail on a passing fault
+            self._failed(exc, "could not recover files left by an earlier process (retried)")
 
     def _ours(self, name: str) -> bool:
         """A ``.partial`` of one of this sink's shards on this host (so a crashed earlier run of this sink)."""
