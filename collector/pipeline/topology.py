@@ -106,10 +106,9 @@ def _hdfs_runner(settings: Settings, sink: HdfsSinkSettings, schema: Schema) -> 
     hdfs, kafka = settings.global_.hdfs, settings.global_.kafka
     connection = hdfs_connection(hdfs.client or {})
     client = WebHdfs(connection.namenodes, user=connection.user, delegation=connection.delegation)
-    hdfs_sink = HdfsSink(
-        sink.name, sink.file_strategy, schema, hdfs.threads, client, connection, replication=sink.replication
-    )
     spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
+    hdfs_sink = HdfsSink(sink.name, sink.file_strategy, schema, hdfs.threads, client, connection,
+                         replication=sink.replication, spool=spool)  # fmt: skip
     return SinkRunner(hdfs_sink, hdfs.buffer_size * max(1, hdfs.threads), spool, limits=settings.global_.supervision)
 
 

@@ -15,10 +15,13 @@ its records up to the last sync stay in it and it is *settled* later (cut back t
 sync stay in memory and go into a fresh file once HDFS answers again. Meanwhile every write raises a
 retriable ``SinkError``, so the runner keeps new records in its queue and spool and shows the sink failing.
 
-Crash recovery: on start, ``.partial`` files of this sink's own shards (this host's name and shard numbers,
-which a restarted process takes again) are read, cut back to their last complete block and published; so a
-crash loses at most what was not yet synced, as with local files. Files of other hosts or shards sharing the
-directory are left to their owners.
+Shutdown during an outage: records taken but not written go in front of the runner's spool (the same
+``Spool``), so the next start writes them.
+
+Crash recovery (``collector.sinks.hdfs_leftovers``): on start, ``.partial`` files of this sink's own shards
+(this host's name and shard numbers, which a restarted process takes again) are read, cut back to their last
+complete block and published; so a crash loses at most what was not yet synced, as with local files. Files of
+other hosts or shards sharing the directory are left to their owners.
 """
 
 from __future__ import annotations
@@ -26,13 +29,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from collector.avro.container import block, complete_prefix, header
+from collector.avro.container import block, header
 from collector.avro.schemas import Schema
 from collector.config.settings import FileStrategySettings
 from collector.errors import ConfigError, SinkError
@@ -41,6 +43,8 @@ from collector.protocol.identifiers import affinity_hash
 from collector.ratelimit import RateLimitedLog
 from collector.sinks.file import CLOSE_RETRY_DELAYS, next_file_number
 from collector.sinks.hdfs_config import HdfsConnection, hdfs_path
+from collector.sinks.hdfs_leftovers import Leftover, LeftoverFiles
+from collector.sinks.spool import Spool
 from collector.sinks.webhdfs import WebHdfs, WebHdfsError
 from collector.supervise import failure
 
@@ -48,9 +52,6 @@ log = logging.getLogger(__name__)
 
 SETTLE_SECONDS = 5.0
 """How often files abandoned by a failure (or left by a crash) are tried again: cut back and published."""
-TRUNCATE_WAIT_SECONDS = 5.0
-"""How long a settle waits for HDFS to finish cutting a file back (then it tries again later)."""
-OUR_SUFFIX = re.compile(r"^(\d+)(?:-\d+)?\.avro\.partial$")
 
 
 @dataclass(slots=True)
@@ -69,20 +70,9 @@ class _OpenFile:
 @dataclass(slots=True)
 class _Shard:
     number: int
-    pending: list[bytes] = field(default_factory=list)
+    pending: list[EncodedRecord] = field(default_factory=list)
     file: _OpenFile | None = None
     broken: bool = False
-
-
-@dataclass(slots=True)
-class _Leftover:
-    """A ``.partial`` nobody writes any more: cut back to ``size`` and published (deleted when it holds no
-    record)."""
-
-    partial: str
-    name: str
-    size: int
-    records: int
 
 
 class HdfsSink:
@@ -99,26 +89,29 @@ class HdfsSink:
         *,
         replication: int | None = None,
         hostname: str | None = None,
+        spool: Spool | None = None,
     ) -> None:
+        """``spool``: the runner's; records this sink took but could not write by shutdown go in front of it."""
         self.name = name
         self.strategy = strategy
         self.schema = schema
         self.client = client
         self.connection = connection
         self.replication = replication
+        self.spool = spool
         prefix = f"divolte.sinks.{name}.file_strategy"
         self.working_key, self.publish_key = f"{prefix}.working_dir", f"{prefix}.publish_dir"
         self.working_dir = hdfs_path(strategy.working_dir, self.working_key, connection)
         self.publish_dir = hdfs_path(strategy.publish_dir, self.publish_key, connection)
         self.hostname = hostname or socket.gethostname() or "localhost"
         self._shards = [_Shard(next_file_number()) for _ in range(max(1, shards))]
-        self._leftovers: list[_Leftover] = []
+        self.published: list[str] = []
+        self._leftovers = LeftoverFiles(name, client, self.working_dir, self.publish_dir, self.published)
         self._recovered = False
         self._last_settle = float("-inf")
         self._taken: Sequence[EncodedRecord] | None = None
         self._last_error = ""
         self._error_log = RateLimitedLog(log, 10.0)
-        self.published: list[str] = []
         self.task_label = f"sink:{name}"
 
     # -- start-up --------------------------------------------------------------------------------------
@@ -162,27 +155,11 @@ class HdfsSink:
         except Exception as exc:  # tried again on the heartbeat: a start-up must not fail on a passing fault
             self._failed(exc, "could not recover files left by an earlier process (retried)")
 
-    def _ours(self, name: str) -> bool:
-        """A ``.partial`` of one of this sink's shards on this host (so a crashed earlier run of this sink)."""
-        head = f"-divolte-tracking-{self.hostname}-"
-        if len(name) < 14 or not name[:14].isdigit() or not name[14:].startswith(head):
-            return False
-        match = OUR_SUFFIX.match(name[14 + len(head) :])
-        return match is not None and int(match[1]) in {shard.number for shard in self._shards}
-
     async def _recover(self) -> None:
         # When HDFS answered only after start-up, shards may have opened files since: those are not leftovers.
-        known = {shard.file.partial for shard in self._shards if shard.file is not None}
-        known.update(leftover.partial for leftover in self._leftovers)
-        for entry in await self.client.list(self.working_dir):
-            name = str(entry.get("pathSuffix", ""))
-            if entry.get("type") != "FILE" or not self._ours(name) or f"{self.working_dir}/{name}" in known:
-                continue
-            partial = f"{self.working_dir}/{name}"
-            length, records = complete_prefix(await self.client.open(partial))
-            log.warning("HDFS sink '%s': found %s left by an earlier process (%d records up to its last sync).",
-                        self.name, partial, records)  # fmt: skip
-            self._leftovers.append(_Leftover(partial, name.removesuffix(".partial"), length, records))
+        live = {shard.file.partial for shard in self._shards if shard.file is not None}
+        numbers = {shard.number for shard in self._shards}
+        await self._leftovers.find(self.hostname, numbers, live)
         self._recovered = True
         await self._settle_leftovers()
 
@@ -205,11 +182,11 @@ class HdfsSink:
     def _take(self, records: Sequence[EncodedRecord]) -> None:
         shards = self._shards
         if len(shards) == 1:
-            shards[0].pending.extend(record.payload for record in records)
+            shards[0].pending.extend(records)
             return
         count = len(shards)
         for record in records:
-            shards[affinity_hash(record.party_id) % count].pending.append(record.payload)
+            shards[affinity_hash(record.party_id) % count].pending.append(record)
 
     async def heartbeat(self) -> None:
         """Sync by duration, roll by age, settle abandoned files; raises (retriable) while a shard cannot
@@ -222,7 +199,7 @@ class HdfsSink:
             current = shard.file
             if current is not None and now - current.opened_at > self.strategy.roll_every and not shard.broken:
                 await self._publish(shard)
-        if (self._leftovers or not self._recovered) and now - self._last_settle >= SETTLE_SECONDS:
+        if (self._leftovers.files or not self._recovered) and now - self._last_settle >= SETTLE_SECONDS:
             self._last_settle = now
             await self._settle_leftovers()
         if any(shard.broken for shard in self._shards):
@@ -244,14 +221,25 @@ class HdfsSink:
                 if shard.file is not None:
                     log.error("HDFS sink '%s': left %s for the next start to recover.", self.name, shard.file.partial)
                 if shard.pending:
-                    log.error("HDFS sink '%s': %d records could not be written before shutdown (%s).",
-                              self.name, len(shard.pending), self._last_error)  # fmt: skip
-            if self._leftovers:
+                    self._keep_for_next_start(shard)
+            if self._leftovers.files:
                 await self._settle_leftovers()
         finally:
             await self.client.aclose()
 
     # -- internals -------------------------------------------------------------------------------------
+
+    def _keep_for_next_start(self, shard: _Shard) -> None:
+        """Shutdown while HDFS fails: the records taken but not written go in front of the spool (they are older
+        than anything in it), so the next start writes them; without a spool they are lost, and logged."""
+        records, shard.pending = shard.pending, []
+        kept = self.spool.prepend(records) if self.spool is not None else 0
+        if kept:
+            log.warning("HDFS sink '%s': %d records not written before shutdown kept in the spool %s for the next "
+                        "start.", self.name, kept, self.spool.directory if self.spool else "")  # fmt: skip
+        if kept < len(records):
+            log.error("HDFS sink '%s': %d records could not be written before shutdown and are LOST (%s).",
+                      self.name, len(records) - kept, self._last_error)  # fmt: skip
 
     def _failing_message(self) -> str:
         return f"hdfs sink '{self.name}' cannot write to {self.working_dir} on HDFS: {self._last_error}"
@@ -296,14 +284,14 @@ class HdfsSink:
             shard.file = self._new_file(shard)
         current = shard.file
         if current.created:
-            data = block(shard.pending, current.sync_marker, codec)
+            data = block([record.payload for record in shard.pending], current.sync_marker, codec)
             await self.client.append(current.partial, data)
         else:
             attempt = 1
             while True:
-                data = header(self.schema.json, current.sync_marker, codec) + block(
-                    shard.pending, current.sync_marker, codec
-                )
+                payloads = [record.payload for record in shard.pending]
+                data = header(self.schema.json, current.sync_marker, codec)
+                data += block(payloads, current.sync_marker, codec)
                 try:
                     await self.client.create(current.partial, data, replication=self.replication)
                     break
@@ -324,7 +312,7 @@ class HdfsSink:
         if current is not None:
             # Not created as far as we know: a CREATE whose answer was lost may still have made it (deleted then).
             records = current.synced_records if current.created else 0
-            self._leftovers.append(_Leftover(current.partial, current.name, current.size, records))
+            self._leftovers.add(Leftover(current.partial, current.name, current.size, records))
 
     async def _publish(self, shard: _Shard) -> None:
         """Rename the shard's file into the publish directory; on failure it stays open (tried next heartbeat)."""
@@ -352,50 +340,15 @@ class HdfsSink:
         return await self.client.status(current.partial) is None and await self.client.status(target) is not None
 
     async def _settle_leftovers(self) -> None:
-        """Recover (once HDFS answers) and settle abandoned files, oldest first; stop at the first that cannot
-        be settled yet (tried again after ``SETTLE_SECONDS``)."""
+        """Recover (once HDFS answers) and settle abandoned files, oldest first; what cannot be settled yet is
+        tried again after ``SETTLE_SECONDS``."""
         try:
             if not self._recovered:
                 await self.check_directories()
                 await self._recover()
                 return
-            while self._leftovers:
-                if not await self._settle(self._leftovers[0]):
-                    return
-                self._leftovers.pop(0)
+            await self._leftovers.settle()
         except ConfigError as exc:
             self._failed(SinkError("; ".join(exc.problems), retriable=True), "cannot use its directories")
         except Exception as exc:
             self._failed(exc, "could not settle files left by a failure (retried)")
-
-    async def _settle(self, leftover: _Leftover) -> bool:
-        """True once the file is published (or deleted, or gone); False while HDFS is still cutting it back."""
-        status = await self.client.status(leftover.partial)
-        if status is None:
-            return True
-        if leftover.records == 0:
-            await self.client.delete(leftover.partial)
-            log.info("HDFS sink '%s': removed %s (it held no record).", self.name, leftover.partial)
-            return True
-        if int(status.get("length", 0)) > leftover.size:
-            cut = await self.client.truncate(leftover.partial, leftover.size)
-            # Not on a block boundary: the DataNodes finish the cut in the background (block recovery, seconds).
-            if not cut and not await self._cut(leftover):
-                return False
-        target = f"{self.publish_dir}/{leftover.name}"
-        if not await self.client.rename(leftover.partial, target):
-            raise WebHdfsError(f"RENAME {leftover.partial} to {target} was declined", retriable=True)
-        self.published.append(target)
-        log.warning("HDFS sink '%s': published %s after a failure (%d records up to its last sync).",
-                    self.name, target, leftover.records)  # fmt: skip
-        return True
-
-    async def _cut(self, leftover: _Leftover) -> bool:
-        """Wait up to ``TRUNCATE_WAIT_SECONDS`` for a background truncation to finish."""
-        deadline = time.monotonic() + TRUNCATE_WAIT_SECONDS
-        while time.monotonic() < deadline:
-            await asyncio.sleep(0.2)
-            status = await self.client.status(leftover.partial)
-            if status is not None and int(status.get("length", 0)) <= leftover.size:
-                return True
-        return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import urllib.error
+from pathlib import Path
 from typing import cast
 
 import pytest
@@ -19,6 +20,7 @@ from collector.events import EncodedRecord
 from collector.sinks.hdfs import HdfsSink
 from collector.sinks.hdfs_config import HdfsConnection
 from collector.sinks.runner import SinkRunner
+from collector.sinks.spool import Spool
 from collector.sinks.webhdfs import WebHdfs
 from tests.integration.hdfs.conftest import HdfsFolders
 from tests.servers.hdfs.cluster import free_port
@@ -171,14 +173,15 @@ async def test_webhdfs_errors_name_the_operation_and_hadoops_exception(hdfs_fold
 
 
 async def test_hdfs_unreachable_at_start_up_starts_failing_visibly_with_the_records_kept(
-    hdfs_folders: HdfsFolders, caplog: pytest.LogCaptureFixture
+    hdfs_folders: HdfsFolders, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     down = f"127.0.0.1:{free_port()}"
     settings = FileStrategySettings(working_dir=hdfs_folders.working, publish_dir=hdfs_folders.published)
     connection = HdfsConnection((f"http://{down}",), down, user="divolte")
     client = WebHdfs(connection.namenodes, user="divolte", timeout=2.0)
-    sink = HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, hostname="testhost")
-    runner = SinkRunner(sink, 100)
+    spool = Spool(tmp_path / "spool", 10_000_000)
+    sink = HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, hostname="testhost", spool=spool)
+    runner = SinkRunner(sink, 100, spool)
     await runner.start()  # no exception: the collector takes events and keeps them until HDFS answers
     assert "HDFS does not answer at start-up" in caplog.text
     runner.offer(records(0, 1)[0])
@@ -186,3 +189,9 @@ async def test_hdfs_unreachable_at_start_up_starts_failing_visibly_with_the_reco
     assert f"could not write 1 records to {hdfs_folders.working} (kept for retry): WebHDFS CREATE" in caplog.text
     assert "no NameNode answered as active" in sink._last_error
     await runner.aclose(0.5)
+    # The record the sink took but could not write is in the spool, for the next start.
+    assert "1 records not written before shutdown kept in the spool" in caplog.text
+    reopened = Spool(tmp_path / "spool", 10_000_000)
+    reopened.open()
+    assert reopened.read(10) == records(0, 1)
+    reopened.close()
