@@ -1,4 +1,4 @@
-"""``global.hdfs.client`` → WebHDFS addresses and auth (``collector.sinks.hdfs_config``)."""
+"""``global.hdfs.client`` → WebHDFS addresses and auth (``hdfs_config``), and which crashed files are a sink's."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from collector.errors import ConfigError
 from collector.sinks.hdfs_config import HdfsConnection, hdfs_connection, hdfs_path, is_remote
+from collector.sinks.hdfs_leftovers import is_ours
 
 ENV = {"HADOOP_USER_NAME": "divolte"}
 
@@ -96,3 +97,13 @@ def test_directories_are_absolute_paths_on_the_same_file_system() -> None:
         hdfs_path("relative/dir", "k", connection)
     with pytest.raises(ConfigError, match="is not on the file system"):
         hdfs_path("s3a://bucket/dir", "k", connection)
+
+
+def test_a_crashed_partial_is_ours_only_for_this_host_and_these_shards() -> None:
+    stamp = "20240131093055"
+    assert is_ours(f"{stamp}-divolte-tracking-web-1-3.avro.partial", "web-1", {3})
+    assert is_ours(f"{stamp}-divolte-tracking-web-1-3-2.avro.partial", "web-1", {3})  # a second file in one second
+    assert not is_ours(f"{stamp}-divolte-tracking-web-1-3.avro.partial", "web", {1, 3})  # web-1's, not web's
+    assert not is_ours(f"{stamp}-divolte-tracking-web-1-4.avro.partial", "web-1", {3})  # another sink's shard
+    assert not is_ours(f"{stamp}-divolte-tracking-web-1-3.avro", "web-1", {3})  # published already
+    assert not is_ours("notastamp0000-divolte-tracking-web-1-3.avro.partial", "web-1", {3})
