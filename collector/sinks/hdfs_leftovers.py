@@ -7,7 +7,9 @@ off mid-way) or whose cut is still running (block recovery) is tried again later
 
 Which crashed files are a sink's own: those of this host whose shard number is one of the sink's
 (``<stamp>-divolte-tracking-<host>-<n>[-<attempt>].avro.partial``); a restarted process numbers its shards as
-before, and the files of other hosts or sinks sharing the directory are theirs to recover.
+before, and the files of other hosts or sinks sharing the directory are theirs to recover. (Host names that
+differ only by a ``-<number>`` suffix, ``web`` and ``web-1``, can make the same file name: give such hosts
+working directories of their own.)
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def test_a_crashed_partial_is_ours_only_for_this_host_and_these_shards() -> None
     stamp = "20240131093055"
     assert is_ours(f"{stamp}-divolte-tracking-web-1-3.avro.partial", "web-1", {3})
     assert is_ours(f"{stamp}-divolte-tracking-web-1-3-2.avro.partial", "web-1", {3})  # a second file in one second
-    assert not is_ours(f"{stamp}-divolte-tracking-web-1-3.avro.partial", "web", {1, 3})  # web-1's, not web's
+    assert not is_ours(f"{stamp}-divolte-tracking-web-1-3.avro.partial", "web", {3})  # web-1's, not web's
     assert not is_ours(f"{stamp}-divolte-tracking-web-1-4.avro.partial", "web-1", {3})  # another sink's shard
     assert not is_ours(f"{stamp}-divolte-tracking-web-1-3.avro", "web-1", {3})  # published already
     assert not is_ours("notastamp0000-divolte-tracking-web-1-3.avro.partial", "web-1", {3})
