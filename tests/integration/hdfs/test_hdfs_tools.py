@@ -12,6 +12,7 @@ from collector.avro.encode import RecordEncoder
 from collector.avro.schemas import parse_schema_text
 from collector.cli import main
 from tests.integration.hdfs.conftest import HdfsFolders
+from tests.servers.hdfs.cluster import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -94,3 +95,33 @@ def test_check_config_connect_reaches_hdfs_and_checks_the_directories(
     # Without --connect the configuration alone is checked: HDFS is not contacted.
     code, out, err = run(capsys, "check-config", str(config(hdfs_folders, tmp_path, working=missing)))
     assert code == 0
+
+
+def test_check_config_connect_finds_the_active_namenode_of_a_nameservice(
+    hdfs_folders: HdfsFolders, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HADOOP_USER_NAME", raising=False)
+    down = f"127.0.0.1:{free_port()}"
+    path = tmp_path / "ha.conf"
+    path.write_text(f"""
+divolte.global.hdfs.client {{
+  fs.defaultFS = "hdfs://lake"
+  dfs.nameservices = lake
+  dfs.ha.namenodes.lake = "nn1,nn2"
+  dfs.namenode.http-address.lake.nn1 = "{down}"
+  dfs.namenode.http-address.lake.nn2 = "{hdfs_folders.cluster.http_address}"
+  hadoop.user.name = divolte
+}}
+divolte.sources.browser.type = browser
+divolte.sinks.hdfs {{
+  type = hdfs
+  file_strategy {{ working_dir = "hdfs://lake{hdfs_folders.working}", publish_dir = "{hdfs_folders.published}" }}
+}}
+divolte.mappings.m {{ sources = [browser], sinks = [hdfs] }}
+""")
+    code, out, err = run(capsys, "check-config", "--connect", str(path))
+    assert (code, err) == (0, "")
+    assert (
+        f"Sink 'hdfs': HDFS answers (WebHDFS at http://{down}, http://{hdfs_folders.cluster.http_address} as user "
+        f"divolte); {hdfs_folders.working} and {hdfs_folders.published} are writable directories"
+    ) in out
