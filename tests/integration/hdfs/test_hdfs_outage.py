@@ -4,11 +4,13 @@ the middle, then every event found exactly once in the published files (read wit
 The figures are printed (``pytest -s``): sent, found, distinct, duplicates, lost. The sink shows it is failing
 while the NameNode is down (``divolte_sink_failing_seconds`` above 0, ``/ready`` 503 once it fails longer than
 ``supervision.failing_after``), keeps the records in its spool, and resumes on its own in a new file.
+And a collector killed (``kill -9``) with open files: the next start publishes them.
 """
 
 from __future__ import annotations
 
 import collections
+import signal
 import time
 from pathlib import Path
 
@@ -95,3 +97,28 @@ def test_ten_thousand_events_through_a_twenty_second_namenode_outage(
     assert (sent, lost, duplicates) == (len(events), 0, 0)
     log = collector.log()
     assert "spooling to" in log and "cannot write to" in log
+
+
+def test_a_killed_collectors_partial_files_are_published_by_the_next_start(
+    hdfs_folders: HdfsFolders, start_collector: StartCollector, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HADOOP_USER_NAME", hdfs_folders.user)
+    config = hdfs_config(hdfs_folders, tmp_path / "spool").replace("roll_every = 5 seconds", "roll_every = 1 hour")
+    collector = start_collector(config)
+    events = [(party, 0) for party in range(500)]
+    send_events(collector.base_url, events)
+    deadline = time.monotonic() + 30
+    while sum(len(hdfs_folders.records(f"{hdfs_folders.working}/{name}"))
+              for name in hdfs_folders.names(hdfs_folders.working)) < len(events):  # fmt: skip
+        assert time.monotonic() < deadline, "not synced in time"
+        time.sleep(0.5)
+    assert collector.stop(signal.SIGKILL) == -signal.SIGKILL
+    assert hdfs_folders.names(hdfs_folders.published) == []
+    restarted = start_collector(config)
+    deadline = time.monotonic() + 30
+    while hdfs_folders.names(hdfs_folders.working):
+        assert time.monotonic() < deadline, restarted.log()
+        time.sleep(0.5)
+    assert sorted(event_number(record) for record in hdfs_folders.published_records()) == sorted(events)
+    assert restarted.stop() == 0
+    assert "left by an earlier process" in restarted.log()
