@@ -209,6 +209,9 @@ def _exception(answer: httpx.Response) -> tuple[str, str]:
 
 def _error(answer: httpx.Response, op: str, path: str) -> WebHdfsError:
     exception, message = _exception(answer)
+    if answer.status_code == 401 and not exception:
+        message = ("authentication required: a Kerberos cluster needs a delegation token "
+                   "(webhdfs.delegation.token in divolte.global.hdfs.client, or WEBHDFS_DELEGATION_TOKEN)")  # fmt: skip
     retriable = (answer.status_code >= 500 and not exception) or exception in RETRIABLE_EXCEPTIONS
     name = exception or f"HTTP {answer.status_code}"
     return WebHdfsError(

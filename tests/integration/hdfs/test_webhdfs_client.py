@@ -3,6 +3,7 @@ and a standby skipped, the active one remembered; every failure named."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import threading
 from collections.abc import Iterator
@@ -41,10 +42,24 @@ class _Standby(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def standby() -> Iterator[str]:
-    _Standby.requests = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Standby)
+class _Kerberized(http.server.BaseHTTPRequestHandler):
+    """Answers as a NameNode with Kerberos on answers a request without credentials (401, SPNEGO asked)."""
+
+    def do_GET(self) -> None:
+        body = b"<html><body>Authentication required</body></html>"
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", "Negotiate")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -53,6 +68,13 @@ def standby() -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@pytest.fixture
+def standby() -> Iterator[str]:
+    _Standby.requests = []
+    with _serving(_Standby) as url:
+        yield url
 
 
 async def test_unreachable_and_standby_namenodes_are_skipped_and_the_active_one_remembered(
@@ -97,3 +119,18 @@ async def test_a_permission_error_is_not_retriable_and_carries_no_stack_trace(hd
         f"WebHDFS CREATE {hdfs_folders.working}/f: AccessControlException: Permission denied: user=mallory"
     )
     assert "\n" not in str(failed.value)
+
+
+async def test_a_kerberos_cluster_without_a_token_says_what_to_configure() -> None:
+    with _serving(_Kerberized) as url:
+        client = WebHdfs([url], user="divolte")
+        try:
+            with pytest.raises(WebHdfsError) as failed:
+                await client.status("/x")
+        finally:
+            await client.aclose()
+    assert str(failed.value) == (
+        "WebHDFS GETFILESTATUS /x: HTTP 401: authentication required: a Kerberos cluster needs a delegation token "
+        "(webhdfs.delegation.token in divolte.global.hdfs.client, or WEBHDFS_DELEGATION_TOKEN)"
+    )
+    assert not failed.value.retriable
