@@ -95,11 +95,19 @@ class LeftoverFiles:
             await self.client.delete(leftover.partial)
             log.info("HDFS sink '%s': removed %s (it held no record).", self.sink, leftover.partial)
             return True
-        if int(status.get("length", 0)) > leftover.size:
+        # Cut even when the length looks right: after an append cut off mid-way the NameNode may not know yet what
+        # the DataNodes hold (the file is still open); TRUNCATE first recovers the lease (until then it refuses,
+        # retriable), then cuts. Not on a block boundary, the DataNodes finish the cut in the background.
+        try:
             cut = await self.client.truncate(leftover.partial, leftover.size)
-            # Not on a block boundary: the DataNodes finish the cut in the background (block recovery, seconds).
-            if not cut and not await self._cut(leftover):
-                return False
+        except WebHdfsError as exc:
+            if exc.exception != "HadoopIllegalArgumentException":
+                raise
+            log.error("HDFS sink '%s': %s is shorter than the %d bytes HDFS acknowledged (%s); publishing what it "
+                      "holds.", self.sink, leftover.partial, leftover.size, exc)  # fmt: skip
+            cut = True
+        if not cut and not await self._cut(leftover):
+            return False
         target = f"{self.publish_dir}/{leftover.name}"
         if not await self.client.rename(leftover.partial, target):
             raise WebHdfsError(f"RENAME {leftover.partial} to {target} was declined", retriable=True)

@@ -195,3 +195,32 @@ async def test_hdfs_unreachable_at_start_up_starts_failing_visibly_with_the_reco
     reopened.open()
     assert reopened.read(10) == records(0, 1)
     reopened.close()
+
+
+@pytest.mark.hdfs_outage  # about 75 s: HDFS lets the file be cut only once the cut-off append's lease expires (60 s)
+async def test_an_append_cut_off_by_a_namenode_stop_is_cut_back_and_its_records_written_once(
+    hdfs_folders: HdfsFolders,
+) -> None:
+    cluster = hdfs_folders.cluster
+    sink = make_sink(hdfs_folders, sync_file_after_records=10)
+    await sink.start()
+    await sink.write_batch(records(0, 10))  # synced: the file holds 10 records
+    (partial,) = hdfs_folders.names(hdfs_folders.working)
+    big = [EncodedRecord("0:a:b", 0, ENCODER.encode({"n": n, "p": "x" * 4_000_000})) for n in range(10, 26)]
+    appending = asyncio.create_task(sink.write_batch(big))  # a 64 MB append: the NameNode stops during it
+    await asyncio.sleep(0.3)
+    await asyncio.to_thread(cluster.stop_namenode)
+    await appending
+    assert sink._shards[0].broken, "the append was not cut off: it finished before the NameNode stopped"
+    await asyncio.to_thread(cluster.start_namenode)
+    deadline = asyncio.get_running_loop().time() + 120
+    while sink._leftovers.files:  # the NameNode may refuse the cut until the interrupted append's lease expires
+        assert asyncio.get_running_loop().time() < deadline, sink._last_error
+        await sink._settle_leftovers()
+        await asyncio.sleep(1)
+    assert numbers(hdfs_folders.records(f"{hdfs_folders.published}/{partial.removesuffix('.partial')}")) == list(
+        range(10)
+    )
+    await sink.write_batch(records(26, 1))  # HDFS answers again: the kept records go into a new file
+    await sink.aclose()
+    assert sorted(numbers(hdfs_folders.published_records())) == list(range(27))
