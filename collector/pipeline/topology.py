@@ -108,7 +108,8 @@ def _hdfs_runner(settings: Settings, sink: HdfsSinkSettings, schema: Schema) -> 
     client = WebHdfs(connection.namenodes, user=connection.user, delegation=connection.delegation)
     spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
     hdfs_sink = HdfsSink(sink.name, sink.file_strategy, schema, hdfs.threads, client, connection,
-                         replication=sink.replication, spool=spool)  # fmt: skip
+                         replication=sink.replication, spool=spool,
+                         ledger=Path(kafka.spool_dir) / f"{sink.name}.hdfs-leftovers.json")  # fmt: skip
     return SinkRunner(hdfs_sink, hdfs.buffer_size * max(1, hdfs.threads), spool, limits=settings.global_.supervision)
 
 

@@ -33,6 +33,7 @@ import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from collector.avro.container import block, header
 from collector.avro.schemas import Schema
@@ -90,8 +91,10 @@ class HdfsSink:
         replication: int | None = None,
         hostname: str | None = None,
         spool: Spool | None = None,
+        ledger: Path | None = None,
     ) -> None:
-        """``spool``: the runner's; records this sink took but could not write by shutdown go in front of it."""
+        """``spool``: the runner's; records this sink took but could not write by shutdown go in front of it.
+        ``ledger``: a local file where files not yet settled at shutdown are listed for the next start."""
         self.name = name
         self.strategy = strategy
         self.schema = schema
@@ -106,7 +109,7 @@ class HdfsSink:
         self.hostname = hostname or socket.gethostname() or "localhost"
         self._shards = [_Shard(next_file_number()) for _ in range(max(1, shards))]
         self.published: list[str] = []
-        self._leftovers = LeftoverFiles(name, client, self.working_dir, self.publish_dir, self.published)
+        self._leftovers = LeftoverFiles(name, client, self.working_dir, self.publish_dir, self.published, ledger)
         self._recovered = False
         self._last_settle = float("-inf")
         self._taken: Sequence[EncodedRecord] | None = None
@@ -224,6 +227,7 @@ class HdfsSink:
                     self._keep_for_next_start(shard)
             if self._leftovers.files:
                 await self._settle_leftovers()
+            self._leftovers.save()
         finally:
             await self.client.aclose()
 

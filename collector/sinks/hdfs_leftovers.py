@@ -7,7 +7,9 @@ off mid-way) or whose cut is still running (block recovery) is tried again later
 
 Which crashed files are a sink's own: those of this host whose shard number is one of the sink's
 (``<stamp>-divolte-tracking-<host>-<n>[-<attempt>].avro.partial``); a restarted process numbers its shards as
-before, and the files of other hosts or sinks sharing the directory are theirs to recover. (Host names that
+before, and the files of other hosts or sinks sharing the directory are theirs to recover. Files a process
+could not settle before it stopped are listed in its *ledger* (a local file beside the spool) with the length HDFS
+acknowledged, which the next start uses instead of the last complete block. (Host names that
 differ only by a ``-<number>`` suffix, ``web`` and ``web-1``, can make the same file name: give such hosts
 working directories of their own.)
 """
@@ -15,11 +17,16 @@ working directories of their own.)
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
+import os
 import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
 
 from collector.avro.container import complete_prefix
 from collector.sinks.webhdfs import WebHdfs, WebHdfsError
@@ -54,13 +61,48 @@ def is_ours(name: str, hostname: str, numbers: Collection[int]) -> bool:
 class LeftoverFiles:
     """A sink's files to settle, oldest first; ``published`` collects what they became."""
 
-    def __init__(self, sink: str, client: WebHdfs, working_dir: str, publish_dir: str, published: list[str]) -> None:
+    def __init__(
+        self, sink: str, client: WebHdfs, working_dir: str, publish_dir: str, published: list[str],
+        ledger: Path | None = None,
+    ) -> None:  # fmt: skip
         self.sink = sink
         self.client = client
         self.working_dir = working_dir
         self.publish_dir = publish_dir
         self.published = published
         self.files: list[Leftover] = []
+        self.ledger = ledger
+        self._load()
+
+    def _load(self) -> None:
+        """The files an earlier process could not settle, with the lengths HDFS had acknowledged."""
+        if self.ledger is None or not self.ledger.exists():
+            return
+        try:
+            entries = orjson.loads(self.ledger.read_bytes())
+            self.files = [
+                Leftover(str(e["partial"]), str(e["name"]), int(e["size"]), int(e["records"])) for e in entries
+            ]
+        except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+            log.error("HDFS sink '%s': cannot read %s (%s); its files are recovered by their last complete block.",
+                      self.sink, self.ledger, exc)  # fmt: skip
+
+    def save(self) -> None:
+        """At shutdown: list the files not settled yet, so the next start cuts them to the acknowledged length
+        (what an interrupted append left may look like complete blocks whose records were written again)."""
+        if self.ledger is None:
+            return
+        try:
+            if not self.files:
+                self.ledger.unlink(missing_ok=True)
+                return
+            self.ledger.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self.ledger.with_name(self.ledger.name + ".tmp")
+            temporary.write_bytes(orjson.dumps([dataclasses.asdict(leftover) for leftover in self.files]))
+            os.replace(temporary, self.ledger)
+        except OSError as exc:
+            log.error("HDFS sink '%s': cannot write %s (%s); the next start recovers these files by their last "
+                      "complete block: %s", self.sink, self.ledger, exc, [f.partial for f in self.files])  # fmt: skip
 
     def add(self, leftover: Leftover) -> None:
         self.files.append(leftover)

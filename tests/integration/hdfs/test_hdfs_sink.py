@@ -9,6 +9,7 @@ import urllib.error
 from pathlib import Path
 from typing import cast
 
+import orjson
 import pytest
 
 from collector.avro.container import block, header
@@ -39,12 +40,16 @@ def records(start: int, count: int, party: str = "0:a:b") -> list[EncodedRecord]
     return [EncodedRecord(party, 0, ENCODER.encode({"n": i, "p": party})) for i in range(start, start + count)]
 
 
-def make_sink(folders: HdfsFolders, *, replication: int = 1, user: str | None = None, **strategy: float) -> HdfsSink:
+def make_sink(
+    folders: HdfsFolders, *, replication: int = 1, user: str | None = None, spool: Spool | None = None,
+    ledger: Path | None = None, **strategy: float,
+) -> HdfsSink:  # fmt: skip
     settings = FileStrategySettings(working_dir=folders.working, publish_dir=folders.published, **strategy)  # type: ignore[arg-type]
     address = f"http://{folders.cluster.http_address}"
     connection = HdfsConnection((address,), folders.cluster.http_address, user=user or folders.user)
     client = WebHdfs(connection.namenodes, user=connection.user)
-    return HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, replication=replication, hostname="testhost")
+    return HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, replication=replication, hostname="testhost",
+                    spool=spool, ledger=ledger)  # fmt: skip
 
 
 def numbers(rows: list[dict[str, object]]) -> list[int]:
@@ -199,10 +204,13 @@ async def test_hdfs_unreachable_at_start_up_starts_failing_visibly_with_the_reco
 
 @pytest.mark.hdfs_outage  # about 75 s: HDFS lets the file be cut only once the cut-off append's lease expires (60 s)
 async def test_an_append_cut_off_by_a_namenode_stop_is_cut_back_and_its_records_written_once(
-    hdfs_folders: HdfsFolders,
+    hdfs_folders: HdfsFolders, tmp_path: Path
 ) -> None:
+    """The collector even stops before HDFS lets the file be cut: the next start cuts it to the length HDFS
+    acknowledged (from the ledger), not to its last complete block, which holds the cut-off append's records."""
     cluster = hdfs_folders.cluster
-    sink = make_sink(hdfs_folders, sync_file_after_records=10)
+    ledger = tmp_path / "hdfs.hdfs-leftovers.json"
+    sink = make_sink(hdfs_folders, sync_file_after_records=10, ledger=ledger)
     await sink.start()
     await sink.write_batch(records(0, 10))  # synced: the file holds 10 records
     (partial,) = hdfs_folders.names(hdfs_folders.working)
@@ -213,14 +221,18 @@ async def test_an_append_cut_off_by_a_namenode_stop_is_cut_back_and_its_records_
     await appending
     assert sink._shards[0].broken, "the append was not cut off: it finished before the NameNode stopped"
     await asyncio.to_thread(cluster.start_namenode)
+    await sink.aclose()  # the 16 records go into a new file; too early to cut the old one (the append holds it)
+    assert [entry["name"] for entry in orjson.loads(ledger.read_bytes())] == [partial.removesuffix(".partial")]
+
+    restarted = make_sink(hdfs_folders, ledger=ledger)
+    await restarted.start()
     deadline = asyncio.get_running_loop().time() + 120
-    while sink._leftovers.files:  # the NameNode may refuse the cut until the interrupted append's lease expires
-        assert asyncio.get_running_loop().time() < deadline, sink._last_error
-        await sink._settle_leftovers()
+    while restarted._leftovers.files:  # HDFS refuses the cut until the interrupted append's lease expires
+        assert asyncio.get_running_loop().time() < deadline, restarted._last_error
         await asyncio.sleep(1)
-    assert numbers(hdfs_folders.records(f"{hdfs_folders.published}/{partial.removesuffix('.partial')}")) == list(
-        range(10)
-    )
-    await sink.write_batch(records(26, 1))  # HDFS answers again: the kept records go into a new file
-    await sink.aclose()
-    assert sorted(numbers(hdfs_folders.published_records())) == list(range(27))
+        await restarted._settle_leftovers()
+    await restarted.aclose()
+    assert not ledger.exists()
+    cut = f"{hdfs_folders.published}/{partial.removesuffix('.partial')}"
+    assert numbers(hdfs_folders.records(cut)) == list(range(10))
+    assert sorted(numbers(hdfs_folders.published_records())) == list(range(26))  # each record once
