@@ -16,7 +16,8 @@ sync stay in memory and go into a fresh file once HDFS answers again. Meanwhile 
 retriable ``SinkError``, so the runner keeps new records in its queue and spool and shows the sink failing.
 
 Shutdown during an outage: records taken but not written go in front of the runner's spool (the same
-``Spool``), so the next start writes them.
+``Spool``), so the next start writes them; abandoned files not settled yet are listed in a local ledger with
+the length HDFS acknowledged, so the next start cuts them there.
 
 Crash recovery (``collector.sinks.hdfs_leftovers``): on start, ``.partial`` files of this sink's own shards
 (this host's name and shard numbers, which a restarted process takes again) are read, cut back to their last
