@@ -87,6 +87,15 @@ def test_ten_thousand_events_through_a_twenty_second_namenode_outage(
         assert time.monotonic() < deadline, collector.log()[-3000:]
         time.sleep(0.5)
     assert collector.stop() == 0
+    if hdfs_folders.names(hdfs_folders.working):
+        # An append cut off by the stop holds its file until its lease expires (a minute); the next start cuts
+        # it to the length HDFS acknowledged (the collector's ledger) and publishes it.
+        restarted = start_collector(hdfs_config(hdfs_folders, tmp_path / "spool"))
+        deadline = time.monotonic() + 120
+        while hdfs_folders.names(hdfs_folders.working):
+            assert time.monotonic() < deadline, restarted.log()[-3000:]
+            time.sleep(1)
+        assert restarted.stop() == 0
 
     found = [event_number(record) for record in hdfs_folders.published_records()]
     counts = collections.Counter(found)
@@ -96,7 +105,6 @@ def test_ten_thousand_events_through_a_twenty_second_namenode_outage(
           f"duplicates {duplicates}, lost {lost}")  # fmt: skip
     assert (sent, lost, duplicates) == (len(events), 0, 0)
     log = collector.log()
-    assert hdfs_folders.names(hdfs_folders.working) == [], log[-5000:]
     assert "spooling to" in log and "cannot write to" in log
 
 
