@@ -21,14 +21,12 @@ from collector.mapping.groovy import load_any_mapping
 from collector.mapping.vocabulary import Environment
 from collector.sinks.deadletter import DeadLetters
 from collector.sinks.file import FileSink
-from collector.sinks.hdfs import HdfsSink
 from collector.sinks.hdfs_config import hdfs_connection, is_remote
 from collector.sinks.kafka import REFUSED_FOR_GOOD, KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
 from collector.sinks.s3 import S3Sink
 from collector.sinks.spool import Spool
-from collector.sinks.webhdfs import WebHdfs
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +101,9 @@ def _kafka_runner(
 def _hdfs_runner(settings: Settings, sink: HdfsSinkSettings, schema: Schema) -> SinkRunner:
     """A file sink on HDFS (WebHDFS) behind a queue and, unless turned off, a spool: the collector's spool folder
     (``divolte.global.kafka.spool_dir``/``spool_max_bytes``, per sink name) keeps records through an outage."""
+    from collector.sinks.hdfs import HdfsSink  # httpx is imported only by collectors that write to HDFS
+    from collector.sinks.webhdfs import WebHdfs
+
     hdfs, kafka = settings.global_.hdfs, settings.global_.kafka
     connection = hdfs_connection(hdfs.client or {})
     client = WebHdfs(connection.namenodes, user=connection.user, delegation=connection.delegation)
