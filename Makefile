@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: run test system-deps kafka-jars pubsub-server gcs-server test-python test-js lint typecheck tracker bench kafka clean
+.PHONY: run test system-deps kafka-jars pubsub-server gcs-server hdfs-jars test-python test-js lint typecheck tracker bench kafka clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,7 +20,7 @@ run: $(STAMP)
 ## test: the whole set-up, then lint, format and type checks and every test (Python unit + integration with branch
 ## coverage of collector/, tracker tests in Node.js). Set-up: system packages (system-deps), the Kafka broker's jars,
 ## npm packages, the virtual environment; each step does nothing when already done.
-test: system-deps kafka-jars pubsub-server gcs-server node_modules/.package-lock.json $(STAMP) lint typecheck test-python test-js
+test: system-deps kafka-jars pubsub-server gcs-server hdfs-jars node_modules/.package-lock.json $(STAMP) lint typecheck test-python test-js
 
 ## system-deps: Chromium, a JDK and Maven, Node.js and npm (apt-get as root; otherwise prints the command to run).
 system-deps:
@@ -37,6 +37,10 @@ pubsub-server: system-deps
 ## gcs-server: build the Cloud Storage emulator (fake-gcs-server, Go) into .cache/go/bin (once; 3-5 min cold).
 gcs-server:
 	@$(PYTHON) tests/servers/gcs/server.py fetch
+
+## hdfs-jars: Hadoop's MiniDFSCluster jars from Maven Central into .cache/hdfs, and its small main compiled (once).
+hdfs-jars: system-deps
+	@$(PYTHON) tests/servers/hdfs/cluster.py fetch
 
 test-python: $(STAMP)
 	$(PY) -m pytest -q --cov=collector --cov-branch --cov-report=term:skip-covered

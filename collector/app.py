@@ -45,6 +45,7 @@ from collector.pipeline.process import Processor, ProcessorSettings
 from collector.pipeline.topology import build_topology
 from collector.protocol.query import refusal
 from collector.protocol.request_path import route_path
+from collector.sinks.hdfs_config import is_remote
 from collector.sources.browser import REFUSED_QUERY, PixelEndpoint
 from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send, send_text
 from collector.sources.json import JsonEndpoint
@@ -311,10 +312,11 @@ class FrontDoor:
 
 def _check_supported(settings: Settings) -> None:
     """Warn (once, at start-up) about settings that are accepted for compatibility but change nothing here."""
+    local = not is_remote(settings.global_.hdfs.client)  # on HDFS, replication is honoured
     replicated = [
         f"divolte.sinks.{name}.replication = {sink.replication}"
         for name, sink in settings.sinks.items()
-        if isinstance(sink, HdfsSinkSettings) and sink.replication_configured
+        if isinstance(sink, HdfsSinkSettings) and sink.replication_configured and local
     ]
     if replicated:
         log.warning(

@@ -51,6 +51,7 @@ def configure_logging(level: str, worker: int | None = None) -> None:
     line = LOG_FORMAT if worker is None else LOG_FORMAT.replace("[%(threadName)s]", f"[worker-{worker} %(threadName)s]")
     logging.basicConfig(stream=sys.stdout, level=level.upper(), format=line, datefmt="%Y-%m-%d %H:%M:%S")
     logging.getLogger("uvicorn.access").addFilter(WithoutQueryStrings())
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per WebHDFS request (the HDFS sink) is noise
 
 
 def find_config(explicit: str | None) -> Path | None:
@@ -82,10 +83,21 @@ def load_settings(path: Path | None, overrides: dict[str, object] | None = None)
 
 def check_config(args: argparse.Namespace) -> int:
     settings = load_settings(Path(args.file))
-    build_app(settings)  # builds every component: schemas, mappings, sink directories
+    app = build_app(settings)  # builds every component: schemas, mappings, sink directories
     print(f"Configuration OK: {args.file}")
     for line in describe(settings, settings.global_.server.host or "127.0.0.1", settings.global_.server.port):
         print(f"  {line}")
+    if args.connect:
+        from collector.tools.connect import check_connections
+
+        fine, problems = check_connections(app.collector.topology.sinks)
+        for line in fine:
+            print(f"  {line}")
+        if problems:
+            print("Connection check failed:", file=sys.stderr)
+            for problem in problems:
+                print(f"  - {problem}", file=sys.stderr)
+            return 1
     return 0
 
 
@@ -117,7 +129,11 @@ def mapping_test(args: argparse.Namespace) -> int:
 def cat(args: argparse.Namespace) -> int:
     from collector.tools.cat import main as cat_main
 
-    return cat_main(args.files, count=args.count, schema=args.schema, endpoint=args.endpoint, region=args.region)
+    hdfs_client = None
+    if args.config:  # hdfs:// URIs reach HDFS as the collector's hdfs sinks do
+        hdfs_client = load_settings(Path(args.config)).global_.hdfs.client
+    return cat_main(args.files, count=args.count, schema=args.schema, endpoint=args.endpoint, region=args.region,
+                    hdfs_client=hdfs_client)  # fmt: skip
 
 
 def replay(args: argparse.Namespace) -> int:
@@ -153,6 +169,8 @@ def parser() -> argparse.ArgumentParser:
                             "(sets divolte.global.inspector.enabled = true)")  # fmt: skip
     check = commands.add_parser("check-config", help="validate a configuration file without starting")
     check.add_argument("file")
+    check.add_argument("--connect", action="store_true",
+                       help="also reach HDFS and check the hdfs sinks' directories")  # fmt: skip
     tester = commands.add_parser("mapping-test", help="try a mapping on hand-written events")
     tester.add_argument("--schema", help="the Avro schema (.avsc); default: Divolte's DefaultEventRecord")
     tester.add_argument("--mapping", help="the mapping file (.py, or Divolte's .groovy)")
@@ -162,17 +180,18 @@ def parser() -> argparse.ArgumentParser:
     tester.add_argument("--event", help="map this JSON event description and print the record, then exit")
     tester.add_argument("--host", default="127.0.0.1")
     tester.add_argument("--port", type=int, default=8390)
-    reader = commands.add_parser("cat", help="print Avro container files (local, .partial, s3://, gs://) as JSON lines")
-    reader.add_argument(
-        "files",
-        nargs="+",
-        metavar="FILE",
-        help="a path, s3://bucket/key, s3://bucket/prefix/, gs://bucket/name or gs://bucket/prefix/",
+    reader = commands.add_parser(
+        "cat", help="print Avro container files (local, .partial, s3://, gs://, hdfs://, webhdfs://) as JSON lines"
     )
+    reader.add_argument("files", nargs="+", metavar="FILE", help="a path, s3://bucket/key, s3://bucket/prefix/, "
+                        "gs://bucket/name, gs://bucket/prefix/, hdfs://nn:8020/path, webhdfs://host:9870/path "
+                        "(a file or a folder)")  # fmt: skip
     reader.add_argument("--schema", help="read with this reader schema (.avsc), by Avro schema resolution")
     reader.add_argument("--count", action="store_true", help="print only the number of records")
     reader.add_argument("--endpoint", help="S3-compatible endpoint (default: $AWS_ENDPOINT_URL, else AWS)")
     reader.add_argument("--region", help="S3 region (default: $AWS_REGION)")
+    reader.add_argument("--config", help="the collector's configuration: its global.hdfs.client settings are used "
+                        "for hdfs:// files (default: NameNode HTTP port 9870, user $HADOOP_USER_NAME)")  # fmt: skip
     resend = commands.add_parser("replay", help="send a Kafka sink's dead-letter files to its topic again")
     resend.add_argument("files", nargs="+", metavar="FILE", help="dead-letter files (<spool_dir>/<sink>/dead-letter/)")
     resend.add_argument("--config", help="the collector's configuration (default: $DIVOLTE_CONF_DIR or embedded)")

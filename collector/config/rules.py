@@ -17,6 +17,8 @@ from collector.config.settings import (
     KafkaSinkSettings,
     Settings,
 )
+from collector.errors import ConfigError
+from collector.sinks.hdfs_config import hdfs_connection, hdfs_path, is_remote
 
 JAVASCRIPT_NAME = re.compile(r"^[A-Za-z0-9_-]+\.js$")
 
@@ -131,20 +133,25 @@ def gcs_jitter_is_delay_or_factor(settings: Settings) -> list[str]:
     ]
 
 
-def hdfs_client_is_local(settings: Settings) -> list[str]:
-    """``global.hdfs.client`` does not point at a Hadoop file system that the file sinks would not write to."""
+def hdfs_client_reaches_hdfs(settings: Settings) -> list[str]:
+    """A remote ``global.hdfs.client`` (``fs.defaultFS = hdfs://…``) maps onto WebHDFS addresses and supported auth,
+    and the hdfs sinks' directories are paths on it (``collector.sinks.hdfs_config``)."""
     client = settings.global_.hdfs.client or {}
-    used = any(isinstance(sink, HdfsSinkSettings) for sink in settings.sinks.values())
+    sinks = [sink for sink in settings.sinks.values() if isinstance(sink, HdfsSinkSettings)]
+    if not (settings.global_.hdfs.enabled and sinks and is_remote(client)):
+        return []
+    try:
+        connection = hdfs_connection(client)
+    except ConfigError as exc:
+        return exc.problems
     problems = []
-    for key in ("fs.defaultFS", "fs.default.name"):
-        value = client.get(key, "")
-        if settings.global_.hdfs.enabled and used and "://" in value and not value.startswith("file:"):
-            problems.append(
-                f"divolte.global.hdfs.client.{key}: '{value}' points at a Hadoop file system, but this collector's "
-                "hdfs sinks write to local (or mounted) directories and would silently write there instead. "
-                f"Remove {key} to write local files, mount the file system and point working_dir and publish_dir "
-                "at the mount, or use an s3 sink for object storage."
-            )
+    for sink in sinks:
+        for key in ("working_dir", "publish_dir"):
+            try:
+                value = getattr(sink.file_strategy, key)
+                hdfs_path(value, f"divolte.sinks.{sink.name}.file_strategy.{key}", connection)
+            except ConfigError as exc:
+                problems.extend(exc.problems)
     return problems
 
 
@@ -230,7 +237,7 @@ RULES: tuple[Callable[[Settings], list[str]], ...] = (
     one_confluent_id_per_sink,
     pubsub_has_project_id,
     gcs_jitter_is_delay_or_factor,
-    hdfs_client_is_local,
+    hdfs_client_reaches_hdfs,
     javascript_names_are_valid,
     source_paths_are_absolute,
     source_paths_distinct,

@@ -30,6 +30,7 @@ from collector.mapping.vocabulary import Environment
 from collector.sinks.deadletter import DeadLetters
 from collector.sinks.file import FileSink
 from collector.sinks.gcs import GcsSink
+from collector.sinks.hdfs_config import hdfs_connection, is_remote
 from collector.sinks.kafka import REFUSED_FOR_GOOD, KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
 from collector.sinks.runner import SinkRunner
@@ -106,6 +107,22 @@ def _kafka_runner(
     )
 
 
+def _hdfs_runner(settings: Settings, sink: HdfsSinkSettings, schema: Schema) -> SinkRunner:
+    """A file sink on HDFS (WebHDFS) behind a queue and, unless turned off, a spool: the collector's spool folder
+    (``divolte.global.kafka.spool_dir``/``spool_max_bytes``, per sink name) keeps records through an outage."""
+    from collector.sinks.hdfs import HdfsSink  # httpx is imported only by collectors that write to HDFS
+    from collector.sinks.webhdfs import WebHdfs
+
+    hdfs, kafka = settings.global_.hdfs, settings.global_.kafka
+    connection = hdfs_connection(hdfs.client or {})
+    client = WebHdfs(connection.namenodes, user=connection.user, delegation=connection.delegation)
+    spool = Spool(Path(kafka.spool_dir) / sink.name, kafka.spool_max_bytes) if kafka.spool_max_bytes > 0 else None
+    hdfs_sink = HdfsSink(sink.name, sink.file_strategy, schema, hdfs.threads, client, connection,
+                         replication=sink.replication, spool=spool,
+                         ledger=Path(kafka.spool_dir) / f"{sink.name}.hdfs-leftovers.json")  # fmt: skip
+    return SinkRunner(hdfs_sink, hdfs.buffer_size * max(1, hdfs.threads), spool, limits=settings.global_.supervision)
+
+
 def build_topology(settings: Settings, environment: Environment) -> Topology:
     mappings: dict[str, RecordMapping] = {}
     problems: list[str] = []
@@ -129,7 +146,12 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
         sink_settings = settings.sinks[sink_name]
         if not _enabled(settings, sink_settings.type):
             continue
-        if isinstance(sink_settings, HdfsSinkSettings):
+        if isinstance(sink_settings, HdfsSinkSettings) and is_remote(settings.global_.hdfs.client):
+            try:
+                runners[sink_name] = _hdfs_runner(settings, sink_settings, schema)
+            except ConfigError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)
+        elif isinstance(sink_settings, HdfsSinkSettings):
             hdfs = settings.global_.hdfs
             try:
                 sink = FileSink(

@@ -29,6 +29,7 @@ from collector.config.settings import (
     Settings,
 )
 from collector.server.protocol import http_protocol
+from collector.sinks.hdfs_config import default_fs, is_remote
 
 log = logging.getLogger("collector")
 
@@ -83,8 +84,15 @@ def describe(settings: Settings, host: str, port: int) -> list[str]:
         else:
             lines.append(f"Source '{name}': JSON events POST {base}{source.event_path}"
                          f"?{source.party_id_parameter}=<party id>")  # fmt: skip
+    on_hdfs = is_remote(settings.global_.hdfs.client)
     for name, sink in settings.sinks.items():
-        if isinstance(sink, HdfsSinkSettings) and settings.global_.hdfs.enabled:
+        if isinstance(sink, HdfsSinkSettings) and settings.global_.hdfs.enabled and on_hdfs:
+            fs = sink.file_strategy
+            lines.append(f"Sink '{name}': files written in {fs.working_dir}, published to {fs.publish_dir} on "
+                         f"{default_fs(settings.global_.hdfs.client or {})} (replication {sink.replication}, "
+                         f"sync every {fs.sync_file_after_records} records or {fs.sync_file_after_duration:g} s, "
+                         f"roll every {fs.roll_every:g} s)")  # fmt: skip
+        elif isinstance(sink, HdfsSinkSettings) and settings.global_.hdfs.enabled:
             fs = sink.file_strategy
             lines.append(f"Sink '{name}': files written in {Path(fs.working_dir).resolve()}, "
                          f"published to {Path(fs.publish_dir).resolve()} "

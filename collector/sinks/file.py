@@ -84,6 +84,11 @@ def number_files_for_worker(index: int) -> None:
     _flusher_numbers = itertools.count(index * FILE_NUMBER_STRIDE + 1)
 
 
+def next_file_number() -> int:
+    """The next shard's ``<n>`` (shared by every sink writing Divolte's file names: local and HDFS)."""
+    return next(_flusher_numbers)
+
+
 def local_directory(value: str, key: str) -> Path:
     """A ``working_dir``/``publish_dir`` value as a local path: plain paths and ``file://`` URIs only."""
     if value.startswith("file://"):
@@ -151,7 +156,7 @@ class FileSink:
         check_directory(self.working_dir, f"{prefix}.working_dir")
         check_directory(self.publish_dir, f"{prefix}.publish_dir")
         self.hostname = hostname or socket.gethostname() or "localhost"
-        self._shards = [_Shard(next(_flusher_numbers)) for _ in range(max(1, shards))]
+        self._shards = [_Shard(next_file_number()) for _ in range(max(1, shards))]
         self.published: list[Path] = []
         self.task_label = f"sink:{name}"
         self._blocking: asyncio.Future[object] | None = None

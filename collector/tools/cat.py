@@ -5,7 +5,9 @@ The tool to reach for when asking "is the tracker working?": point it at the fil
 
 - Sources: local paths; a local folder (every ``.avro`` file in it, in name order: e.g. a sink's dead-letter
   folder); ``s3://bucket/key``; ``s3://bucket/prefix/`` (ending in ``/``: every ``.avro`` object under the
-  prefix, in key order). S3 access uses the same settings as the S3 sink: ``--endpoint``
+  prefix, in key order); ``hdfs://namenode:8020/path`` and ``webhdfs://host:9870/path``, a file or a folder
+  (``collector.tools.cat_hdfs``; ``--config`` lends it the collector's ``global.hdfs.client`` settings).
+  S3 access uses the same settings as the S3 sink: ``--endpoint``
   and ``--region``, else ``AWS_ENDPOINT_URL`` and ``AWS_REGION``, and the standard AWS credentials.
   ``gs://bucket/name`` and ``gs://bucket/prefix/`` read Cloud Storage as the GCS sink does (Application Default
   Credentials, ``STORAGE_EMULATOR_HOST``); Divolte's default ``publish_dir`` gives names with a leading ``/``,
@@ -51,6 +53,7 @@ from collector.errors import ConfigError
 from collector.sinks import gcs_store
 from collector.sinks.deadletter import META_DETAIL, META_REASON, META_SINK
 from collector.sinks.s3_store import describe_error, open_store, parse_s3_url
+from collector.tools.cat_hdfs import HDFS_SCHEMES, HdfsReadError, hdfs_sources
 
 
 class CatError(Exception):
@@ -59,8 +62,11 @@ class CatError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class S3Options:
+    """Where remote files are: S3's endpoint and region, and the Hadoop client settings for ``hdfs://``."""
+
     endpoint: str | None = None
     region: str | None = None
+    hdfs_client: dict[str, str] | None = None
 
 
 def _s3_sources(url: str, options: S3Options) -> Iterator[tuple[str, bytes]]:
@@ -119,6 +125,12 @@ def sources(spec: str, options: S3Options) -> Iterator[tuple[str, bytes]]:
         return
     if spec.startswith("gs://"):
         yield from _gs_sources(spec)
+        return
+    if spec.startswith(HDFS_SCHEMES):
+        try:
+            yield from hdfs_sources(spec, options.hdfs_client)
+        except HdfsReadError as exc:
+            raise CatError(str(exc)) from exc
         return
     try:
         if Path(spec).is_dir():
@@ -223,10 +235,13 @@ def cat(
     return status
 
 
-def main(specs: Sequence[str], *, count: bool, schema: str | None, endpoint: str | None, region: str | None) -> int:
+def main(
+    specs: Sequence[str], *, count: bool, schema: str | None, endpoint: str | None, region: str | None,
+    hdfs_client: dict[str, str] | None = None,
+) -> int:  # fmt: skip
     try:
         return cat(specs, out=sys.stdout.buffer, err=sys.stderr, count=count, schema=schema,
-                   s3=S3Options(endpoint=endpoint, region=region))  # fmt: skip
+                   s3=S3Options(endpoint=endpoint, region=region, hdfs_client=hdfs_client))  # fmt: skip
     except BrokenPipeError:  # `cat … | head`: stop quietly, and keep the interpreter's final flush quiet too
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

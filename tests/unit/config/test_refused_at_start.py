@@ -39,19 +39,37 @@ def test_gssapi_without_its_library_is_refused_naming_the_extra(tmp_path: Path) 
     assert "pip install 'divolte-collector-py[kerberos]'" in problem
 
 
-def test_an_hdfs_file_system_is_refused_rather_than_writing_local_folders(tmp_path: Path) -> None:
+def test_a_file_system_other_than_hdfs_is_refused_rather_than_writing_local_folders(tmp_path: Path) -> None:
     found = problems(
         tmp_path,
         f"""
-        divolte.global.hdfs.client.fs.defaultFS = "hdfs://namenode:8020"
+        divolte.global.hdfs.client.fs.defaultFS = "s3a://bucket"
         divolte.sources.browser.type = browser
         divolte.sinks.files {{ type = hdfs, file_strategy {{ {folders(tmp_path)} }} }}
         divolte.mappings.m {{ sources = [browser], sinks = [files] }}
         """,
     )
-    assert len(found) == 1
-    assert found[0].startswith("divolte.global.hdfs.client.fs.defaultFS: 'hdfs://namenode:8020' points at a Hadoop")
-    assert "would silently write there instead" in found[0]
+    assert found == [
+        "divolte.global.hdfs.client.fs.defaultFS: 's3a://bucket' uses the 's3a:' scheme; hdfs sinks write to HDFS "
+        "(hdfs://, webhdfs://, swebhdfs://) or to local directories (file: or no fs.defaultFS). For object storage "
+        "use an s3 sink."
+    ]
+
+
+def test_an_hdfs_file_system_is_taken_with_directories_on_it(tmp_path: Path) -> None:
+    config = """
+    divolte.global.hdfs.client.fs.defaultFS = "hdfs://namenode:8020"
+    divolte.sources.browser.type = browser
+    divolte.sinks.files {{ type = hdfs, file_strategy {{ working_dir = "{working}", publish_dir = /published }} }}
+    divolte.mappings.m {{ sources = [browser], sinks = [files] }}
+    """
+    load(write(tmp_path, config.format(working="hdfs://namenode:8020/inflight")), env={})
+    found = problems(tmp_path, config.format(working="hdfs://elsewhere:8020/inflight"))
+    assert found == [
+        "divolte.sinks.files.file_strategy.working_dir: 'hdfs://elsewhere:8020/inflight' is not on the file system "
+        "of divolte.global.hdfs.client.fs.defaultFS (namenode:8020); use a plain absolute path, or a URI with the "
+        "same scheme and authority."
+    ]
 
 
 def test_a_local_default_fs_and_a_disabled_hdfs_are_fine(tmp_path: Path) -> None:

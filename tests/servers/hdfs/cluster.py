@@ -1,0 +1,252 @@
+"""A real HDFS (Hadoop's MiniDFSCluster, WebHDFS on) on 127.0.0.1, from Maven Central jars, for tests.
+
+    python tests/servers/hdfs/cluster.py fetch          # resolve the jars and compile the main (once)
+    python -m tests.servers.hdfs.cluster run [--http-port 9870]   # a cluster until Ctrl-C
+
+``fetch`` runs ``mvn dependency:copy-dependencies`` on ``tests/servers/hdfs/pom.xml`` into
+``.cache/hdfs/<version>`` and compiles ``MiniHdfs.java`` against those jars; a second run finds both and does
+nothing. ``HdfsCluster`` starts ``MiniHdfs`` (one NameNode, DataNodes, all in one JVM) on free ports chosen
+here, so that the NameNode keeps its address when a test stops and restarts it (``stop_namenode``,
+``start_namenode``: commands on the JVM's stdin), and stops the JVM by its PID. The jar has no HttpFS server
+(``hadoop-hdfs-httpfs`` is not part of ``hadoop-client-minicluster``), so only WebHDFS is served.
+Only the standard library is used here, so ``make hdfs-jars`` can fetch before any virtual environment exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import IO
+
+REPO = Path(__file__).resolve().parents[3]
+HERE = Path(__file__).resolve().parent
+POM = HERE / "pom.xml"
+MAIN = HERE / "MiniHdfs.java"
+HADOOP_VERSION = re.search(r"<hadoop\.version>([^<]+)</hadoop\.version>", POM.read_text())[1]  # type: ignore[index]
+JARS = REPO / ".cache" / "hdfs" / HADOOP_VERSION
+CLASSES = JARS / "classes"
+HEAP = os.environ.get("HDFS_TEST_HEAP", "-Xmx768m")
+FETCH_COMMAND = "python3 tests/servers/hdfs/cluster.py fetch   (or: make hdfs-jars)"
+
+
+class HdfsUnavailable(RuntimeError):
+    """Java, Maven or the jars are missing, so no cluster can run here."""
+
+
+def fetch() -> Path:
+    """The folder of cluster jars (with the compiled main in ``classes/``), resolving and compiling first if
+    needed. Maven's and javac's output is shown only when they fail."""
+    marker = JARS / ".complete"
+    compiled = CLASSES / "MiniHdfs.class"
+    if marker.exists() and compiled.exists() and compiled.stat().st_mtime >= MAIN.stat().st_mtime:
+        return JARS
+    if shutil.which("mvn") is None or shutil.which("javac") is None:
+        raise HdfsUnavailable(
+            "a JDK (javac) and mvn are needed to run a MiniDFSCluster (make system-deps installs them)"
+        )
+    if not marker.exists():
+        partial = JARS.with_name(JARS.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
+                   "-DincludeScope=runtime"]  # fmt: skip
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            raise HdfsUnavailable(f"mvn could not resolve the Hadoop jars:\n{result.stdout}\n{result.stderr}")
+        shutil.rmtree(JARS, ignore_errors=True)
+        partial.rename(JARS)
+    CLASSES.mkdir(exist_ok=True)
+    result = subprocess.run(
+        ["javac", "-nowarn", "-cp", f"{JARS}/*", "-d", str(CLASSES), str(MAIN)], capture_output=True, text=True,
+        check=False,
+    )  # fmt: skip
+    if result.returncode != 0:
+        raise HdfsUnavailable(f"javac could not compile {MAIN.name}:\n{result.stdout}\n{result.stderr}")
+    marker.touch()
+    return JARS
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class HdfsCluster:
+    """One MiniDFSCluster in ``workdir``; its NameNode can be stopped and started again on the same ports."""
+
+    def __init__(self, workdir: Path, *, datanodes: int = 1, http_port: int | None = None) -> None:
+        self.jars = fetch()
+        self.workdir = workdir
+        self.datanodes = datanodes
+        self.rpc_port = free_port()
+        self.http_port = http_port or free_port()
+        self.superuser = ""
+        self.process: subprocess.Popen[str] | None = None
+        self.started_in = 0.0
+        """Seconds the last ``start`` took (JVM start, format, NameNode and DataNodes up)."""
+        workdir.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def http_address(self) -> str:
+        """The NameNode's HTTP address (WebHDFS under ``/webhdfs/v1``)."""
+        return f"127.0.0.1:{self.http_port}"
+
+    @property
+    def default_fs(self) -> str:
+        return f"hdfs://127.0.0.1:{self.rpc_port}"
+
+    def start(self, timeout: float = 120.0) -> None:
+        assert self.process is None or self.process.poll() is not None, "already running"
+        began = time.monotonic()
+        stderr = open(self.workdir / "stderr.log", "ab")  # noqa: SIM115 - the JVM writes it while it runs
+        command = ["java", HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{self.jars}/*:{CLASSES}",
+                   "MiniHdfs", str(self.workdir / "data"), str(self.rpc_port), str(self.http_port),
+                   str(self.datanodes)]  # fmt: skip
+        try:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
+                start_new_session=True,
+            )  # fmt: skip
+        finally:
+            stderr.close()
+        line = self._answer(timeout, "READY")
+        self.superuser = dict(part.split("=", 1) for part in line.split()[1:])["superuser"]
+        self.started_in = time.monotonic() - began
+
+    def _answer(self, timeout: float, expected: str) -> str:
+        """The JVM's next line on stdout, which must start with ``expected``."""
+        process = self.process
+        assert process is not None and process.stdout is not None
+        deadline = time.monotonic() + timeout
+        stdout: IO[str] = process.stdout
+        while time.monotonic() < deadline:
+            line = stdout.readline()
+            if line.startswith(expected):
+                return line.strip()
+            if not line and process.poll() is not None:
+                raise RuntimeError(f"MiniHdfs exited with {process.returncode}:\n{self.tail()}")
+            if line.startswith("ERROR"):
+                raise RuntimeError(f"MiniHdfs: {line.strip()}\n{self.tail()}")
+        self.kill()
+        raise RuntimeError(f"MiniHdfs gave no '{expected}' within {timeout:.0f} s:\n{self.tail()}")
+
+    def _command(self, command: str, expected: str, timeout: float = 120.0) -> None:
+        process = self.process
+        assert process is not None and process.stdin is not None and process.poll() is None, "not running"
+        process.stdin.write(command + "\n")
+        process.stdin.flush()
+        self._answer(timeout, expected)
+
+    def stop_namenode(self) -> None:
+        """Stop the NameNode (the DataNodes keep running): every WebHDFS request is refused until it restarts."""
+        self._command("stop-namenode", "OK namenode stopped")
+
+    def start_namenode(self) -> None:
+        """Start the NameNode again on the same ports; returns once the DataNodes reported and safe mode is off."""
+        self._command("start-namenode", "OK namenode started")
+
+    def webhdfs(self, method: str, path: str, op: str, *, user: str | None = None, data: bytes | None = None,
+                **params: str) -> object:  # fmt: skip
+        """One WebHDFS call as ``user`` (default: the superuser), following the DataNode redirect; the JSON
+        answer, or the raw bytes for ``OPEN``. Raises ``urllib.error.HTTPError`` on an error answer."""
+        query = urllib.parse.urlencode({"op": op, "user.name": user or self.superuser, **params})
+        url = f"http://{self.http_address}/webhdfs/v1{urllib.parse.quote(path)}?{query}"
+        request = urllib.request.Request(url, method=method, data=None if data is None else b"")
+        if data is not None:
+            opener = urllib.request.build_opener(_NoRedirect())
+            with opener.open(request, timeout=30) as answer:
+                location = answer.headers["Location"]
+            request = urllib.request.Request(location, method=method, data=data)
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            body = answer.read()
+        return body if op == "OPEN" else (json.loads(body) if body else None)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Shut the cluster down cleanly (``quit`` on stdin), killing it if it does not exit in time."""
+        process = self.process
+        if process is None or process.poll() is not None:
+            return
+        try:
+            assert process.stdin is not None
+            process.stdin.write("quit\n")
+            process.stdin.close()
+            process.wait(timeout)
+        except (OSError, subprocess.TimeoutExpired):
+            self.kill()
+        finally:
+            if process.stdout is not None:
+                process.stdout.close()
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def tail(self, lines: int = 40) -> str:
+        path = self.workdir / "stderr.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """WebHDFS's first step answers 307 with the DataNode's address; the caller sends the data there itself."""
+
+    def http_error_307(self, req, fp, code, msg, headers):  # type: ignore[no-untyped-def]
+        return fp
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("fetch", help="resolve the cluster's jars and compile its main (once)")
+    run = commands.add_parser("run", help="run a cluster in the foreground until Ctrl-C")
+    run.add_argument("--http-port", type=int, default=9870)
+    run.add_argument("--datanodes", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.command == "fetch":
+        try:
+            print(f"Hadoop {HADOOP_VERSION} MiniDFSCluster jars in {fetch()}")
+        except HdfsUnavailable as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        return 0
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
+    with tempfile.TemporaryDirectory(prefix="hdfs-") as folder:
+        cluster = HdfsCluster(Path(folder), datanodes=args.datanodes, http_port=args.http_port)
+        cluster.start()
+        print(f"HDFS {HADOOP_VERSION}: fs.defaultFS = {cluster.default_fs}, WebHDFS on http://{cluster.http_address}"
+              f" (started in {cluster.started_in:.1f} s); Ctrl-C stops it.")  # fmt: skip
+        try:
+            while cluster.running:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            cluster.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
