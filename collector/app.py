@@ -50,6 +50,7 @@ from collector.sources.browser import REFUSED_QUERY, PixelEndpoint
 from collector.sources.http import SERVER_HEADER, Message, Receive, Scope, Send, send_text
 from collector.sources.json import JsonEndpoint
 from collector.sources.tracker import TrackerEndpoint
+from collector.supervise import report_unobserved
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,7 @@ class Collector:
         return self.ready_here and (self.fleet is None or self.fleet.others_ready())
 
     async def start(self) -> None:
+        asyncio.get_running_loop().set_exception_handler(report_unobserved)
         for runner in self.topology.sinks.values():
             await runner.start()
         self.processor.start()

@@ -11,6 +11,8 @@ thread, a metrics scrape) reports it with ``failure()``. Either way an unexpecte
 - survived: ``supervise()`` starts the task's body again after a short backoff, and callers of
   ``failure()`` carry on (a sink runner keeps the batch and retries it).
 
+What no task of ours awaits is handled by ``report_unobserved``, the event loop's exception handler.
+
 Only ``asyncio.CancelledError`` (the collector stopping the task) ends a supervised task; an exception that is
 not an ``Exception`` (``KeyboardInterrupt``, ``SystemExit``) is left to end the process, as it should.
 """
@@ -75,3 +77,23 @@ async def _supervised(task: str, body: Callable[[], Coroutine[Any, Any, None]]) 
             failure(task, exc, f"stopped; starting it again in {delay:.1f} s")
         await asyncio.sleep(delay)
         delay = min(delay * 2, most)
+
+
+def report_unobserved(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The event loop's exception handler: a failure nobody awaited is still reported, and counted.
+
+    A client library (aiokafka, grpc, httpx) can leave a connection's future holding an ``OSError`` that
+    nobody awaits, when the call that made it was cancelled or timed out: a refused or reset connection, a TLS
+    handshake the server refused. The library raised the same failure to the sink that called it, which
+    reports it and keeps the records, so such a plain future (not a task: our work runs in tasks) is logged
+    at INFO without a traceback. Anything else (a task, any other exception) is counted under ``unobserved``
+    and goes to asyncio's default handler, which logs it as an error with its traceback.
+    """
+    exc = context.get("exception")
+    future = context.get("future")
+    if isinstance(exc, OSError) and isinstance(future, asyncio.Future) and not isinstance(future, asyncio.Task):
+        log.info("A client library's connection failed with nobody waiting for it: %r (its sink reports it).", exc)
+        return
+    if exc is not None:
+        TASK_FAILURES["unobserved"] += 1
+    loop.default_exception_handler(context)

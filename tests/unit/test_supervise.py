@@ -3,7 +3,12 @@ statistics raise still exports the rest and counts the failure."""
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
+import ssl
 from pathlib import Path
+from typing import Any
 
 import pytest
 from prometheus_client import generate_latest
@@ -12,7 +17,7 @@ from collector.app import build_app
 from collector.config import load
 from collector.events import CapturedRequest, DivolteEvent
 from collector.metrics import registry_for
-from collector.supervise import TASK_FAILURES
+from collector.supervise import TASK_FAILURES, report_unobserved
 from tests.integration.faults import send, until
 
 
@@ -72,3 +77,49 @@ async def test_a_scrape_survives_a_component_whose_statistics_raise(tmp_path: Pa
     assert "divolte_user_agent_cache_hits_total" in text, "the groups that work are exported"
     assert TASK_FAILURES["metrics"] > before
     assert 'divolte_task_failures_total{task="metrics"}' in text
+
+
+@pytest.mark.parametrize("exception", [ssl.SSLError(1, "[SSL: SSLV3_ALERT_BAD_CERTIFICATE]"), ConnectionResetError()])
+def test_a_library_connection_future_nobody_awaited_is_an_info_line(
+    exception: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    """aiokafka can leave a TLS refusal in a future nobody awaits; its sink already reported the refusal."""
+    caplog.set_level(logging.INFO)
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(report_unobserved)
+    before = TASK_FAILURES["unobserved"]
+    try:
+        future: asyncio.Future[None] = loop.create_future()
+        future.set_exception(exception)
+        del future
+        gc.collect()  # the future's finaliser calls the handler, as asyncio does for "exception was never retrieved"
+    finally:
+        loop.close()
+    (line,) = [r for r in caplog.records if "connection failed with nobody waiting" in r.getMessage()]
+    assert line.levelno == logging.INFO and repr(exception) in line.getMessage()
+    assert not [r for r in caplog.records if "never retrieved" in r.getMessage()]
+    assert TASK_FAILURES["unobserved"] == before
+
+
+@pytest.mark.parametrize("failed", ["task", "other exception"])
+def test_anything_else_nobody_awaited_is_counted_and_left_to_asyncio(failed: str) -> None:
+    """A task of ours, or a non-network exception, is asyncio's error line (with its traceback) and counted."""
+    loop = asyncio.new_event_loop()
+    handed_on: list[dict[str, Any]] = []
+    loop.default_exception_handler = handed_on.append  # type: ignore[method-assign,assignment]
+    before = TASK_FAILURES["unobserved"]
+    try:
+        future: asyncio.Future[None]
+        if failed == "task":  # even a network error: a task is ours, and ours must not fail unobserved
+            future = loop.create_task(asyncio.sleep(0))
+            loop.run_until_complete(future)
+            exception: Exception = ConnectionResetError()
+        else:
+            future = loop.create_future()
+            exception = RuntimeError("a bug")
+        context: dict[str, Any] = {"message": "exception was never retrieved", "exception": exception, "future": future}
+        report_unobserved(loop, context)
+    finally:
+        loop.close()
+    assert handed_on == [context]
+    assert TASK_FAILURES["unobserved"] == before + 1
