@@ -105,13 +105,13 @@ def confluent_sink(bootstrap: str, batch: list[EncodedRecord], extra: dict[str, 
 
 
 def _client(base_url: str, first: int, count: int) -> None:
-    from tests.integration.kafka.conftest import send_events
+    from tests.integration.kafka.records import send_events
 
     send_events(base_url, [(n % 10_000, n) for n in range(first, first + count)])
 
 
 def start_collector(bootstrap: str, topic: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    from tests.integration.kafka.conftest import kafka_config
+    from tests.integration.kafka.records import kafka_config
 
     config = workdir / f"{topic}.conf"
     config.write_text(kafka_config(bootstrap, topic, workdir / f"spool-{topic}", request_timeout_ms=30000))
@@ -139,7 +139,7 @@ def start_collector(bootstrap: str, topic: str, workdir: Path) -> tuple[subproce
 
 def wrk_end_to_end(bootstrap: str, seconds: int, workdir: Path) -> dict[str, float]:
     """wrk (one thread, 16 connections) sends one valid event URL as fast as the collector answers."""
-    from tests.integration.kafka.conftest import USER_AGENT, event_query
+    from tests.integration.kafka.records import USER_AGENT, event_query
 
     topic = create_topic(bootstrap)
     process, base = start_collector(bootstrap, topic, workdir)
