@@ -6,10 +6,7 @@ survives restarts: records left at shutdown are replayed by the next process tha
 
 Layout of ``directory``:
 - ``<20-digit number>.spool`` segments, read in number order. Each starts with the 8 bytes ``DVSPOOL1``,
-  then records framed as ``<u32 body length><u32 CRC-32 of body>`` + body, where the body is
-  ``<i64 timestamp ms><u32 party-id length>`` + party id (UTF-8) + payload (the Avro bytes). In a spool that keeps
-  event ids (the Pub/Sub sink's), the top bit of the party-id length is set and ``<u32 event-id length>`` + event
-  id (UTF-8) follow the party id; records without the bit read back with an empty event id.
+  then framed records (``collector.sinks.spool_records``: length, checksum, timestamp, party id, payload).
 - ``position``: ``<segment> <offset>`` of the first record not yet delivered (written after each
   delivered batch, so a restart re-sends at most one batch).
 - ``.lock``: held (``flock``) by the process using the spool, so two collectors never share one.
@@ -40,54 +37,15 @@ from typing import BinaryIO
 
 from collector.errors import ConfigError
 from collector.events import EncodedRecord
+from collector.sinks.spool_records import BODY, FRAME, MAGIC, frame, framed_size, unframe
 
 log = logging.getLogger(__name__)
 
-MAGIC = b"DVSPOOL1"
-FRAME = struct.Struct("<II")
-BODY = struct.Struct("<qI")
-EVENT_ID = struct.Struct("<I")
-EVENT_ID_FOLLOWS = 0x8000_0000
-"""Flag in the party-id length: an event id follows the party id."""
 SEGMENT_BYTES = 16 * 1024 * 1024
 """A segment is closed and a new one started past this size; fully read segments are deleted."""
 WRITE_BUFFER = 1024 * 1024
 FIRST_SEGMENT = 10**12
 """Number of the first segment of an empty spool; ``prepend`` counts down from the oldest segment."""
-
-
-def frame(record: EncodedRecord, *, event_id: bool = False) -> bytes:
-    """One record as it is stored: length and checksum, then timestamp, party id and payload."""
-    party = record.party_id.encode("utf-8")
-    if event_id and record.event_id:
-        event = record.event_id.encode("utf-8")
-        head = BODY.pack(record.timestamp, len(party) | EVENT_ID_FOLLOWS) + party + EVENT_ID.pack(len(event)) + event
-    else:
-        head = BODY.pack(record.timestamp, len(party)) + party
-    body = head + record.payload
-    return FRAME.pack(len(body), zlib.crc32(body)) + body
-
-
-def framed_size(record: EncodedRecord, *, event_id: bool = False) -> int:
-    """``len(frame(record, event_id=event_id))``, without building the frame."""
-    event = len(record.event_id.encode("utf-8")) + EVENT_ID.size if event_id and record.event_id else 0
-    return FRAME.size + BODY.size + len(record.party_id.encode("utf-8")) + event + len(record.payload)
-
-
-def unframe(body: bytes) -> EncodedRecord:
-    timestamp, party_length = BODY.unpack_from(body)
-    start = BODY.size
-    event_id = ""
-    if party_length & EVENT_ID_FOLLOWS:
-        party_length &= ~EVENT_ID_FOLLOWS
-        (event_length,) = EVENT_ID.unpack_from(body, start + party_length)
-        event_start = start + party_length + EVENT_ID.size
-        event_id = body[event_start : event_start + event_length].decode("utf-8")
-        payload_start = event_start + event_length
-    else:
-        payload_start = start + party_length
-    party = body[start : start + party_length].decode("utf-8")
-    return EncodedRecord(party, timestamp, body[payload_start:], event_id)
 
 
 @dataclass(slots=True)

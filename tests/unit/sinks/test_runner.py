@@ -9,7 +9,8 @@ from pathlib import Path
 from collector.errors import SinkError
 from collector.events import EncodedRecord
 from collector.sinks.runner import SinkRunner
-from collector.sinks.spool import Spool, frame
+from collector.sinks.spool import Spool
+from collector.sinks.spool_records import frame
 from tests.unit.sinks.helpers import record, until
 
 

@@ -9,7 +9,8 @@ import pytest
 
 from collector.errors import ConfigError
 from collector.events import EncodedRecord
-from collector.sinks.spool import MAGIC, Spool, frame
+from collector.sinks.spool import Spool
+from collector.sinks.spool_records import MAGIC, frame
 
 
 def record(i: int, size: int = 20) -> EncodedRecord:
