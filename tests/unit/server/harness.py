@@ -4,16 +4,19 @@ pixel fast path, and the ways to talk to it."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any, cast
 
 import pytest
 import uvicorn
 
-from collector.app import FrontDoor
+from collector.app import FrontDoor, build_app
+from collector.config import load
 from collector.config.settings import ServerSettings
 from collector.counters import RefusalCounts
 from collector.events import CapturedRequest
@@ -67,3 +70,33 @@ def without_access_log(monkeypatch: pytest.MonkeyPatch) -> None:
     """pytest attaches its capture handlers to every logger during a test, which reads as access logging
     switched on (the fast path then steps aside); the collector runs with none."""
     monkeypatch.setattr(logging.getLogger("uvicorn.access"), "handlers", [])
+
+
+def status(response: bytes) -> int:
+    """The status code of the first response in ``response``."""
+    return int(response.split(b" ", 2)[1])
+
+
+@contextlib.asynccontextmanager
+async def serving(config: str, fast: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
+    """The collector app of ``config`` (a template with ``{dir}``: a file sink's folder) under uvicorn with
+    the collector's protocol, with the pixel fast path or without it, until the block ends."""
+    without_access_log(monkeypatch)
+    (tmp_path / "files").mkdir()
+    path = tmp_path / "collector.conf"
+    path.write_text(config.format(dir=tmp_path / "files"))
+    settings = load(path)
+    app = build_app(settings)
+    uvicorn_config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=protocol(fast)(settings.global_.server, app.collector.refusals),
+        lifespan="off", server_header=False, proxy_headers=False, log_config=None, access_log=False,
+    )  # fmt: skip
+    uvicorn_server = uvicorn.Server(uvicorn_config)
+    running = Server(app, uvicorn_server, asyncio.create_task(uvicorn_server.serve()))
+    while not uvicorn_server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield running
+    finally:
+        running.server.should_exit = True
+        await running.task

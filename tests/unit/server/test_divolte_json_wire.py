@@ -14,14 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from collector.app import build_app
-from collector.config import load
 from collector.errors import IncompleteRequest
 from collector.protocol.json_event import parse_json_event
 from tests.json_vectors import OBSERVED, PARTY_QUERY, body_of
-from tests.unit.server.harness import Server, protocol, without_access_log
+from tests.unit.server.harness import Server, serving, status
 
 PARTY = "?" + PARTY_QUERY.decode()
 EVENT = body_of({"set": {}})
@@ -41,32 +38,13 @@ def post(target: str, body: bytes = EVENT, method: str = "POST", content_type: s
     return head.encode("latin-1") + b"\r\n" + body
 
 
-def status(response: bytes) -> int:
-    return int(response.split(b" ", 2)[1])
-
-
 @pytest.fixture(params=[False, True], ids=["asgi", "fast path"])
 async def server(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Server]:
     """The collector app under uvicorn with the collector's protocol, with or without the pixel fast path."""
-    without_access_log(monkeypatch)
-    (tmp_path / "files").mkdir()
-    path = tmp_path / "collector.conf"
-    path.write_text(CONFIG.format(dir=tmp_path / "files"))
-    settings = load(path)
-    app = build_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, http=protocol(request.param)(settings.global_.server, app.collector.refusals),
-        lifespan="off", server_header=False, proxy_headers=False, log_config=None, access_log=False,
-    )  # fmt: skip
-    uvicorn_server = uvicorn.Server(config)
-    running = Server(app, uvicorn_server, asyncio.create_task(uvicorn_server.serve()))
-    while not uvicorn_server.started:
-        await asyncio.sleep(0.01)
-    yield running
-    running.server.should_exit = True
-    await running.task
+    async with serving(CONFIG, request.param, tmp_path, monkeypatch) as running:
+        yield running
 
 
 async def keep_alive(server: Server, requests: list[bytes]) -> list[bytes]:

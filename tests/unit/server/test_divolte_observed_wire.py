@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
-from collector.app import build_app
-from collector.config import load
 from collector.protocol.header_values import header_text
 from tests.paths import REPO
-from tests.unit.server.harness import SENTINEL, Server, protocol, without_access_log
+from tests.unit.server.harness import SENTINEL, Server, serving, status
 
 OBSERVED: dict[str, Any] = json.loads((REPO / "tests" / "data" / "divolte-observed.json").read_text("utf-8"))
 QUERY = "p=0%3Ai1t84hgy%3Aparty&s=0%3Ai1t84hgy%3Asession&v=0%3ApageView&e=0%3AeventId&c=i1t8q2b6&n=f&f=f"
@@ -59,32 +56,13 @@ def request(method: str, target: str, headers: str = "", body: bytes = b"") -> b
     return head.encode("latin-1") + b"\r\n" + body
 
 
-def status(response: bytes) -> int:
-    return int(response.split(b" ", 2)[1])
-
-
 @pytest.fixture(params=[False, True], ids=["asgi", "fast path"])
 async def server(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[Server]:
     """The collector app under uvicorn with the collector's protocol, with or without the pixel fast path."""
-    without_access_log(monkeypatch)
-    (tmp_path / "files").mkdir()
-    path = tmp_path / "collector.conf"
-    path.write_text(CONFIG.format(dir=tmp_path / "files"))
-    settings = load(path)
-    app = build_app(settings)
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, http=protocol(request.param)(settings.global_.server, app.collector.refusals),
-        lifespan="off", server_header=False, proxy_headers=False, log_config=None, access_log=False,
-    )  # fmt: skip
-    uvicorn_server = uvicorn.Server(config)
-    running = Server(app, uvicorn_server, asyncio.create_task(uvicorn_server.serve()))
-    while not uvicorn_server.started:
-        await asyncio.sleep(0.01)
-    yield running
-    running.server.should_exit = True
-    await running.task
+    async with serving(CONFIG, request.param, tmp_path, monkeypatch) as running:
+        yield running
 
 
 @pytest.mark.parametrize("form", list(PATH_FORMS))
