@@ -85,10 +85,14 @@ class HdfsFolders:
 
 
 @pytest.fixture
-def hdfs_folders(hdfs_cluster: HdfsCluster) -> HdfsFolders:
-    """``/t-<random>/inflight`` and ``/t-<random>/published``, owned by user ``divolte``."""
+def hdfs_folders(hdfs_cluster: HdfsCluster) -> Iterator[HdfsFolders]:
+    """``/t-<random>/inflight`` and ``/t-<random>/published``, owned by user ``divolte``. A NameNode the test
+    stopped and left stopped (it failed between stop and start) is started again afterwards."""
     root = f"/t-{uuid.uuid4().hex[:10]}"
     for folder in (root, f"{root}/inflight", f"{root}/published"):
         hdfs_cluster.webhdfs("PUT", folder, "MKDIRS")
         hdfs_cluster.webhdfs("PUT", folder, "SETOWNER", owner="divolte")
-    return HdfsFolders(hdfs_cluster, root, "divolte")
+    try:
+        yield HdfsFolders(hdfs_cluster, root, "divolte")
+    finally:
+        hdfs_cluster.ensure_namenode()

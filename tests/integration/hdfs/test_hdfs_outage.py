@@ -88,8 +88,9 @@ def test_ten_thousand_events_through_a_twenty_second_namenode_outage(
         time.sleep(0.5)
     assert collector.stop() == 0
     if hdfs_folders.names(hdfs_folders.working):
-        # An append cut off by the stop holds its file until its lease expires (a minute); the next start cuts
-        # it to the length HDFS acknowledged (the collector's ledger) and publishes it.
+        # An append cut off by the stop holds its file until its lease expires (5 s on the test cluster, a
+        # minute on a default one); the next start cuts it to the length HDFS acknowledged (the collector's
+        # ledger) and publishes it.
         restarted = start_collector(hdfs_config(hdfs_folders, tmp_path / "spool"))
         deadline = time.monotonic() + 120
         while hdfs_folders.names(hdfs_folders.working):

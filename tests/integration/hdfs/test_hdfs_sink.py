@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import re
 import urllib.error
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
+import httpx
 import orjson
 import pytest
 
@@ -50,6 +52,34 @@ def make_sink(
     client = WebHdfs(connection.namenodes, user=connection.user)
     return HdfsSink("hdfs", settings, SCHEMA, 1, client, connection, replication=replication, hostname="testhost",
                     spool=spool, ledger=ledger)  # fmt: skip
+
+
+def hold_the_append(client: WebHdfs) -> tuple[asyncio.Event, asyncio.Event]:
+    """Make the client's next large ``APPEND`` body stop after its first 8 MB until the test says go on.
+
+    Returns (``streaming``: set once those bytes are sent; ``go_on``: set it to send the rest). With this the
+    NameNode stops while an append is in flight on every machine, where a sleep-then-stop raced the upload and
+    lost on a fast one (the 64 MB had gone before the NameNode stopped)."""
+    streaming, go_on = asyncio.Event(), asyncio.Event()
+    request = client._http.request
+    part = 8 << 20
+
+    async def held(data: bytes) -> AsyncIterator[bytes]:
+        yield data[:part]
+        streaming.set()
+        await go_on.wait()
+        for offset in range(part, len(data), part):
+            yield data[offset : offset + part]
+
+    async def holding(method: str, url: str, **kwargs: Any) -> httpx.Response:
+        data = kwargs.get("content")
+        if "op=APPEND" in url and isinstance(data, bytes) and len(data) > part and not streaming.is_set():
+            kwargs["content"] = held(data)
+            kwargs["headers"] = {**kwargs.get("headers", {}), "Content-Length": str(len(data))}
+        return await request(method, url, **kwargs)
+
+    client._http.request = holding  # type: ignore[method-assign,assignment]
+    return streaming, go_on
 
 
 def numbers(rows: list[dict[str, object]]) -> list[int]:
@@ -202,7 +232,7 @@ async def test_hdfs_unreachable_at_start_up_starts_failing_visibly_with_the_reco
     reopened.close()
 
 
-@pytest.mark.hdfs_outage  # about 75 s: HDFS lets the file be cut only once the cut-off append's lease expires (60 s)
+@pytest.mark.hdfs_outage  # HDFS lets the file be cut only once the cut-off append's lease expires (5 s here)
 async def test_an_append_cut_off_by_a_namenode_stop_is_cut_back_and_its_records_written_once(
     hdfs_folders: HdfsFolders, tmp_path: Path
 ) -> None:
@@ -215,11 +245,13 @@ async def test_an_append_cut_off_by_a_namenode_stop_is_cut_back_and_its_records_
     await sink.write_batch(records(0, 10))  # synced: the file holds 10 records
     (partial,) = hdfs_folders.names(hdfs_folders.working)
     big = [EncodedRecord("0:a:b", 0, ENCODER.encode({"n": n, "p": "x" * 4_000_000})) for n in range(10, 26)]
+    streaming, stopped = hold_the_append(sink.client)
     appending = asyncio.create_task(sink.write_batch(big))  # a 64 MB append: the NameNode stops during it
-    await asyncio.sleep(0.3)
+    await asyncio.wait_for(streaming.wait(), 60)  # its first 8 MB are on their way to the DataNode
     await asyncio.to_thread(cluster.stop_namenode)
+    stopped.set()
     await appending
-    assert sink._shards[0].broken, "the append was not cut off: it finished before the NameNode stopped"
+    assert sink._shards[0].broken, "the append was not cut off: it finished although the NameNode stopped"
     await asyncio.to_thread(cluster.start_namenode)
     await sink.aclose()  # the 16 records go into a new file; too early to cut the old one (the append holds it)
     assert [entry["name"] for entry in orjson.loads(ledger.read_bytes())] == [partial.removesuffix(".partial")]

@@ -14,8 +14,15 @@ import org.apache.hadoop.hdfs.MiniDFSCluster;
  * up it prints {@code READY rpc=<port> http=<port> superuser=<name>} on stdout, then reads commands from stdin,
  * answering each with one line: {@code stop-namenode} ({@code OK namenode stopped}), {@code start-namenode}
  * ({@code OK namenode started}, once it is out of safe mode). End of input or {@code quit} shuts it down.
+ *
+ * <p>The lease soft limit is {@value #LEASE_SOFT_MS} ms here, not HDFS's 60 s: a file whose append was cut off
+ * by a NameNode stop stays locked until its lease expires, and the tests that recover such a file would
+ * otherwise wait a minute each. The hard limit keeps its default (20 minutes).
  */
 public final class MiniHdfs {
+  private static final long LEASE_SOFT_MS = 5_000;
+  private static final long LEASE_HARD_MS = 20 * 60 * 1_000;
+
   private MiniHdfs() {}
 
   public static void main(String[] args) throws Exception {
@@ -50,6 +57,7 @@ public final class MiniHdfs {
         .checkExitOnShutdown(false)
         .build();
     cluster.waitActive();
+    cluster.setLeasePeriod(LEASE_SOFT_MS, LEASE_HARD_MS);
     System.out.println("READY rpc=" + cluster.getNameNodePort() + " http=" + httpPort
         + " superuser=" + System.getProperty("user.name"));
     System.out.flush();
@@ -66,6 +74,7 @@ public final class MiniHdfs {
           } else if (command.equals("start-namenode")) {
             cluster.restartNameNode(0, true);
             cluster.waitActive();
+            cluster.setLeasePeriod(LEASE_SOFT_MS, LEASE_HARD_MS);  // a new NameNode starts with the defaults
             System.out.println("OK namenode started");
           } else if (command.equals("quit")) {
             break;

@@ -96,6 +96,8 @@ class HdfsCluster:
         self.process: subprocess.Popen[str] | None = None
         self.started_in = 0.0
         """Seconds the last ``start`` took (JVM start, format, NameNode and DataNodes up)."""
+        self.namenode_up = False
+        """False between ``stop_namenode`` and ``start_namenode``: ``ensure_namenode`` restarts it."""
         workdir.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -124,6 +126,7 @@ class HdfsCluster:
         line = self._answer(timeout, "READY")
         self.superuser = dict(part.split("=", 1) for part in line.split()[1:])["superuser"]
         self.started_in = time.monotonic() - began
+        self.namenode_up = True
 
     def _answer(self, timeout: float, expected: str) -> str:
         """The JVM's next line on stdout, which must start with ``expected``."""
@@ -151,11 +154,19 @@ class HdfsCluster:
 
     def stop_namenode(self) -> None:
         """Stop the NameNode (the DataNodes keep running): every WebHDFS request is refused until it restarts."""
+        self.namenode_up = False
         self._command("stop-namenode", "OK namenode stopped")
 
     def start_namenode(self) -> None:
         """Start the NameNode again on the same ports; returns once the DataNodes reported and safe mode is off."""
         self._command("start-namenode", "OK namenode started")
+        self.namenode_up = True
+
+    def ensure_namenode(self) -> None:
+        """Start the NameNode if a test stopped it and failed before starting it again, so that one failure
+        does not turn every later test on the shared cluster into a refused connection."""
+        if self.running and not self.namenode_up:
+            self.start_namenode()
 
     def webhdfs(self, method: str, path: str, op: str, *, user: str | None = None, data: bytes | None = None,
                 **params: str) -> object:  # fmt: skip
