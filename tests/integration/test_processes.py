@@ -260,8 +260,10 @@ def test_second_signal_exits_at_once(start_collector: StartCollector, tmp_path: 
         start_collector, two_workers(tmp_path, extra_global="server.shutdown_delay = 20 seconds")
     )
     collector.process.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
-    assert httpx.get(f"{collector.base_url}/ping").status_code == 503  # draining: /ping says so at once
+    deadline = time.monotonic() + 5  # draining: /ping says so as soon as the workers have the signal
+    while httpx.get(f"{collector.base_url}/ping").status_code != 503:
+        assert time.monotonic() < deadline, collector.log()[-3000:]
+        time.sleep(0.05)
     started = time.monotonic()
     collector.process.send_signal(signal.SIGTERM)
     assert collector.process.wait(5) == 1
