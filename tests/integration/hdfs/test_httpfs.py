@@ -7,6 +7,7 @@ the gateway's access log shows the calls went through it (data with ``data=true`
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import json
 import re
@@ -221,3 +222,29 @@ async def test_a_leftover_shorter_than_its_ledger_says_is_published_through_the_
     assert numbers(hdfs_folders.records(f"{hdfs_folders.published}/{name}")) == [0, 1, 2]
     assert f"{partial} is shorter than the {len(data) + 100} bytes HDFS acknowledged" in caplog.text
     await sink.aclose()
+
+
+@pytest.mark.hdfs_outage
+async def test_a_namenode_outage_behind_the_gateway_fails_visibly_and_loses_nothing(
+    hdfs_folders: HdfsFolders, httpfs_gateway: HttpFsGateway
+) -> None:
+    """With the NameNode down the gateway answers at once (500, ``ConnectException``): the sink shows it is
+    failing, keeps the records, and resumes on its own once the NameNode is back."""
+    cluster = hdfs_folders.cluster
+    sink = make_sink(hdfs_folders, httpfs_gateway, sync_file_after_records=5, roll_every=0.5)
+    runner = SinkRunner(sink, 10_000)
+    await runner.start()
+    for record in records(0, 10):
+        runner.offer(record)
+    await until(lambda: runner.statistics().written == 10)
+    await asyncio.to_thread(cluster.stop_namenode)
+    try:
+        for record in records(10, 20):
+            runner.offer(record)
+        await until(lambda: runner.statistics().failing_seconds > 0, timeout=15)
+        assert "ConnectException" in sink._last_error, sink._last_error
+    finally:
+        await asyncio.to_thread(cluster.start_namenode)
+    await until(lambda: runner.statistics().failing_seconds == 0, timeout=30)
+    await runner.aclose(30)
+    assert sorted(numbers(hdfs_folders.published_records())) == list(range(30))  # each record once

@@ -43,6 +43,9 @@ public final class MiniHdfs {
     // A restarted NameNode must be found again quickly by the DataNodes (they retry their RPCs).
     conf.setInt("ipc.client.connect.max.retries", 2);
     conf.setInt("ipc.client.connect.retry.interval", 200);
+    // An idle pooled connection to a NameNode that stopped is not noticed until used: the DataNode's first
+    // WebHDFS call after a restart failed with EOFException. Closing idle connections after 500 ms avoids that.
+    conf.setInt("ipc.client.connection.maxidletime", 500);
     // An HttpFS gateway in front of this cluster runs as this OS user and acts for the user of each request.
     String self = System.getProperty("user.name");
     conf.set("hadoop.proxyuser." + self + ".hosts", "*");
