@@ -52,7 +52,8 @@ def make_sink(
                     ledger=ledger)  # fmt: skip
 
 
-def config_text(folders: HdfsFolders, gateway: HttpFsGateway, *, publish_dir: str | None = None) -> str:
+def config_text(folders: HdfsFolders, gateway: HttpFsGateway) -> str:
+    """The configuration a user writes for a collector that reaches HDFS through the gateway."""
     return f"""
 divolte.global.hdfs.client {{
   fs.defaultFS = "webhdfs://{gateway.address}"
@@ -64,7 +65,7 @@ divolte.sinks.hdfs {{
   replication = 1
   file_strategy {{
     working_dir = "{folders.working}"
-    publish_dir = "{publish_dir or f"webhdfs://{gateway.address}{folders.published}"}"
+    publish_dir = "webhdfs://{gateway.address}{folders.published}"
     sync_file_after_records = 100
     sync_file_after_duration = 1 seconds
   }}
