@@ -38,7 +38,7 @@ pubsub-server: system-deps
 gcs-server:
 	@$(PYTHON) tests/servers/gcs/server.py fetch
 
-## hdfs-jars: Hadoop's MiniDFSCluster jars from Maven Central into .cache/hdfs, and its small main compiled (once).
+## hdfs-jars: Hadoop's MiniDFSCluster and HttpFS gateway jars from Maven Central into .cache/hdfs, and its small main compiled (once).
 hdfs-jars: system-deps
 	@$(PYTHON) tests/servers/hdfs/cluster.py fetch
 

@@ -10,6 +10,9 @@ collector's machine. The sink needs only a dozen calls, each one HTTP exchange.
 - High availability: the NameNodes are tried in order, starting from the one that answered last; a refused
   connection, a timeout, or a standby's answer (``StandbyException``) moves on to the next.
 - Auth: ``delegation=<token>`` when a delegation token is configured, else simple auth ``user.name=<user>``.
+- HttpFS (tested against a real 3.4.1 gateway): the same calls; its first ``CREATE``/``APPEND`` step redirects
+  to itself with ``data=true``, errors other than "not found" come as 500 with Hadoop's exception, and a few
+  NameNode exceptions come wrapped as ``RemoteException`` (``UNWRAPPED`` names them again).
 - Every failure is a ``WebHdfsError`` naming the operation, the path and Hadoop's exception, with
   ``retriable`` telling whether the same call may succeed later (unreachable, safe mode, a lease being
   recovered, 5xx) or needs a person (permissions, a missing directory).
@@ -32,6 +35,12 @@ RETRIABLE_EXCEPTIONS = frozenset({
     "ObserverRetryOnActiveException", "IOException",
 })  # fmt: skip
 """Hadoop exceptions after which the same call may succeed later (``IOException``: a DataNode pipeline failed)."""
+
+
+UNWRAPPED = {"Cannot truncate to a larger file size": "HadoopIllegalArgumentException"}
+"""HttpFS answers some of the NameNode's exceptions as a bare ``RemoteException`` (its Hadoop client unwraps only
+the classes each call declares, and ``TRUNCATE`` does not declare this one), so the message, which the NameNode
+wrote, tells which it was: these message prefixes get the class name WebHDFS on the NameNode gives."""
 
 
 class WebHdfsError(Exception):
@@ -180,8 +189,10 @@ class WebHdfs:
         try:
             answer = await self._http.request(method, location, content=data, headers=headers)
         except httpx.HTTPError as exc:
+            # An HttpFS gateway redirects to itself: then it, not a DataNode, is what failed.
+            where = "the gateway" if _origin(location) == _origin(str(first.request.url)) else "the DataNode"
             raise WebHdfsError(
-                f"WebHDFS {op} {path}: the DataNode at {_origin(location)} failed: {_describe(exc)}", retriable=True
+                f"WebHDFS {op} {path}: {where} at {_origin(location)} failed: {_describe(exc)}", retriable=True
             ) from exc
         if answer.is_success:
             return answer
@@ -203,8 +214,12 @@ def _exception(answer: httpx.Response) -> tuple[str, str]:
         remote = orjson.loads(answer.content).get("RemoteException") or {}
     except (orjson.JSONDecodeError, AttributeError):
         return "", answer.text[:300]
+    exception = str(remote.get("exception", ""))
     # A DataNode's message carries the NameNode's Java stack trace after the first line: not for a log line.
-    return str(remote.get("exception", "")), str(remote.get("message", "")).split("\n", 1)[0].strip()
+    message = str(remote.get("message", "")).split("\n", 1)[0].strip()
+    if exception == "RemoteException":  # wrapped by an HttpFS gateway
+        exception = next((name for start, name in UNWRAPPED.items() if message.startswith(start)), exception)
+    return exception, message
 
 
 def _error(answer: httpx.Response, op: str, path: str) -> WebHdfsError:

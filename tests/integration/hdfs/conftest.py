@@ -1,9 +1,11 @@
-"""A real HDFS for the HDFS sink's tests: one MiniDFSCluster per test session (``tests/servers/hdfs``).
+"""A real HDFS for the HDFS sink's tests: one MiniDFSCluster per test session (``tests/servers/hdfs``), and an
+HttpFS gateway in front of it (``tests/servers/hdfs/httpfs.py``), started for the session by the first test that
+asks for ``httpfs_gateway``.
 
 Every test works in a folder of its own on the shared cluster. Files are read back through WebHDFS with
 ``urllib`` (``HdfsCluster.webhdfs``) and Apache Avro, independent of the httpx client under test. Without Java,
-Maven or the jars the tests fail, naming the command that fetches them. The cluster's start-up time is written
-to the terminal summary (``-rA`` not needed: it is a plain line at the end).
+Maven or the jars the tests fail, naming the command that fetches them. The cluster's and the gateway's start-up
+times are written to the terminal summary (``-rA`` not needed: plain lines at the end).
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import avro.datafile
 import avro.io
 import pytest
 
-from tests.servers.hdfs.cluster import FETCH_COMMAND, HdfsCluster, HdfsUnavailable, fetch
+from tests.servers.hdfs.cluster import FETCH_COMMAND, HTTPFS_VERSION, HdfsCluster, HdfsUnavailable, fetch
+from tests.servers.hdfs.httpfs import HttpFsGateway
 
-STARTED_IN: list[float] = []
+STARTED_IN: list[str] = []
+"""Lines for the terminal summary: what started, in how many seconds."""
 
 
 @pytest.fixture(scope="session")
@@ -34,16 +38,34 @@ def hdfs_cluster() -> Iterator[HdfsCluster]:
     with tempfile.TemporaryDirectory(prefix="hdfs-") as folder:
         cluster = HdfsCluster(Path(folder))
         cluster.start()
-        STARTED_IN.append(cluster.started_in)
+        STARTED_IN.append(f"HDFS MiniDFSCluster started in {cluster.started_in:.1f} s (once for the session)")
         try:
             yield cluster
         finally:
             cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def httpfs_gateway(hdfs_cluster: HdfsCluster) -> Iterator[HttpFsGateway]:
+    """A real HttpFS gateway in front of the session's cluster, in a JVM of its own."""
+    with tempfile.TemporaryDirectory(prefix="httpfs-") as folder:
+        try:
+            gateway = HttpFsGateway(Path(folder), hdfs_cluster.default_fs)
+        except HdfsUnavailable as exc:
+            pytest.fail(str(exc), pytrace=False)
+        gateway.start()
+        STARTED_IN.append(
+            f"HttpFS {HTTPFS_VERSION} gateway started in {gateway.started_in:.1f} s (once for the session)"
+        )
+        try:
+            yield gateway
+        finally:
+            gateway.stop()
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for seconds in STARTED_IN:
-        terminalreporter.write_line(f"HDFS MiniDFSCluster started in {seconds:.1f} s (once for the session)")
+    for line in STARTED_IN:
+        terminalreporter.write_line(line)
 
 
 @dataclass

@@ -43,6 +43,13 @@ public final class MiniHdfs {
     // A restarted NameNode must be found again quickly by the DataNodes (they retry their RPCs).
     conf.setInt("ipc.client.connect.max.retries", 2);
     conf.setInt("ipc.client.connect.retry.interval", 200);
+    // An idle pooled connection to a NameNode that stopped is not noticed until used: the DataNode's first
+    // WebHDFS call after a restart failed with EOFException. Closing idle connections after 500 ms avoids that.
+    conf.setInt("ipc.client.connection.maxidletime", 500);
+    // An HttpFS gateway in front of this cluster runs as this OS user and acts for the user of each request.
+    String self = System.getProperty("user.name");
+    conf.set("hadoop.proxyuser." + self + ".hosts", "*");
+    conf.set("hadoop.proxyuser." + self + ".groups", "*");
     conf.set("dfs.namenode.rpc-address", "127.0.0.1:" + rpcPort);
     conf.set("dfs.namenode.http-address", "127.0.0.1:" + httpPort);
     conf.set("dfs.datanode.address", "127.0.0.1:0");
@@ -59,7 +66,7 @@ public final class MiniHdfs {
     cluster.waitActive();
     cluster.setLeasePeriod(LEASE_SOFT_MS, LEASE_HARD_MS);
     System.out.println("READY rpc=" + cluster.getNameNodePort() + " http=" + httpPort
-        + " superuser=" + System.getProperty("user.name"));
+        + " superuser=" + self);
     System.out.flush();
 
     BufferedReader commands = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));

@@ -4,11 +4,13 @@
     python -m tests.servers.hdfs.cluster run [--http-port 9870]   # a cluster until Ctrl-C
 
 ``fetch`` runs ``mvn dependency:copy-dependencies`` on ``tests/servers/hdfs/pom.xml`` into
-``.cache/hdfs/<version>`` and compiles ``MiniHdfs.java`` against those jars; a second run finds both and does
-nothing. ``HdfsCluster`` starts ``MiniHdfs`` (one NameNode, DataNodes, all in one JVM) on free ports chosen
-here, so that the NameNode keeps its address when a test stops and restarts it (``stop_namenode``,
-``start_namenode``: commands on the JVM's stdin), and stops the JVM by its PID. The jar has no HttpFS server
-(``hadoop-hdfs-httpfs`` is not part of ``hadoop-client-minicluster``), so only WebHDFS is served.
+``.cache/hdfs/<version>`` and compiles ``MiniHdfs.java`` against those jars, and resolves the HttpFS gateway's
+jars (``httpfs-pom.xml``, into ``.cache/hdfs/httpfs-<version>``: a classpath of their own, run in a JVM of their
+own by ``tests/servers/hdfs/httpfs.py``); a second run finds them and does nothing. ``HdfsCluster`` starts
+``MiniHdfs`` (one NameNode, DataNodes, all in one JVM) on free ports chosen here, so that the NameNode keeps its
+address when a test stops and restarts it (``stop_namenode``, ``start_namenode``: commands on the JVM's stdin),
+and stops the JVM by its PID. The cluster jar has no HttpFS server (``hadoop-hdfs-httpfs`` is not part of
+``hadoop-client-minicluster``): the gateway is a separate process in front of it.
 Only the standard library is used here, so ``make hdfs-jars`` can fetch before any virtual environment exists.
 """
 
@@ -37,6 +39,9 @@ MAIN = HERE / "MiniHdfs.java"
 HADOOP_VERSION = re.search(r"<hadoop\.version>([^<]+)</hadoop\.version>", POM.read_text())[1]  # type: ignore[index]
 JARS = REPO / ".cache" / "hdfs" / HADOOP_VERSION
 CLASSES = JARS / "classes"
+HTTPFS_POM = HERE / "httpfs-pom.xml"
+HTTPFS_VERSION = re.search(r"<httpfs\.version>([^<]+)</httpfs\.version>", HTTPFS_POM.read_text())[1]  # type: ignore[index]
+HTTPFS_JARS = REPO / ".cache" / "hdfs" / f"httpfs-{HTTPFS_VERSION}"
 HEAP = os.environ.get("HDFS_TEST_HEAP", "-Xmx768m")
 FETCH_COMMAND = "python3 tests/servers/hdfs/cluster.py fetch   (or: make hdfs-jars)"
 
@@ -47,34 +52,45 @@ class HdfsUnavailable(RuntimeError):
 
 def fetch() -> Path:
     """The folder of cluster jars (with the compiled main in ``classes/``), resolving and compiling first if
-    needed. Maven's and javac's output is shown only when they fail."""
-    marker = JARS / ".complete"
+    needed; the HttpFS gateway's jars are resolved into ``HTTPFS_JARS`` on the way. Maven's and javac's output
+    is shown only when they fail."""
     compiled = CLASSES / "MiniHdfs.class"
-    if marker.exists() and compiled.exists() and compiled.stat().st_mtime >= MAIN.stat().st_mtime:
+    fresh = compiled.exists() and compiled.stat().st_mtime >= MAIN.stat().st_mtime
+    if fresh and (JARS / ".complete").exists() and (HTTPFS_JARS / ".complete").exists():
         return JARS
     if shutil.which("mvn") is None or shutil.which("javac") is None:
         raise HdfsUnavailable(
             "a JDK (javac) and mvn are needed to run a MiniDFSCluster (make system-deps installs them)"
         )
-    if not marker.exists():
-        partial = JARS.with_name(JARS.name + ".partial")
-        shutil.rmtree(partial, ignore_errors=True)
-        command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
-                   "-DincludeScope=runtime"]  # fmt: skip
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
+    _resolve(POM, JARS)
+    _resolve(HTTPFS_POM, HTTPFS_JARS)
+    if not fresh:
+        CLASSES.mkdir(exist_ok=True)
+        result = subprocess.run(
+            ["javac", "-nowarn", "-cp", f"{JARS}/*", "-d", str(CLASSES), str(MAIN)], capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
         if result.returncode != 0:
-            raise HdfsUnavailable(f"mvn could not resolve the Hadoop jars:\n{result.stdout}\n{result.stderr}")
-        shutil.rmtree(JARS, ignore_errors=True)
-        partial.rename(JARS)
-    CLASSES.mkdir(exist_ok=True)
-    result = subprocess.run(
-        ["javac", "-nowarn", "-cp", f"{JARS}/*", "-d", str(CLASSES), str(MAIN)], capture_output=True, text=True,
-        check=False,
-    )  # fmt: skip
-    if result.returncode != 0:
-        raise HdfsUnavailable(f"javac could not compile {MAIN.name}:\n{result.stdout}\n{result.stderr}")
-    marker.touch()
+            raise HdfsUnavailable(f"javac could not compile {MAIN.name}:\n{result.stdout}\n{result.stderr}")
     return JARS
+
+
+def _resolve(pom: Path, folder: Path) -> None:
+    """``pom``'s runtime jars copied into ``folder`` by Maven, unless an earlier run completed it (``.complete``);
+    a half-copied folder is never left under that name."""
+    marker = folder / ".complete"
+    if marker.exists():
+        return
+    partial = folder.with_name(folder.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    command = ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
+               "-DincludeScope=runtime"]  # fmt: skip
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise HdfsUnavailable(f"mvn could not resolve the jars of {pom.name}:\n{result.stdout}\n{result.stderr}")
+    shutil.rmtree(folder, ignore_errors=True)
+    partial.rename(folder)
+    (folder / ".complete").touch()
 
 
 def free_port() -> int:
@@ -230,14 +246,14 @@ def _interrupt(signum: int, frame: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch", help="resolve the cluster's jars and compile its main (once)")
+    commands.add_parser("fetch", help="resolve the cluster's and the HttpFS gateway's jars, compile the main (once)")
     run = commands.add_parser("run", help="run a cluster in the foreground until Ctrl-C")
     run.add_argument("--http-port", type=int, default=9870)
     run.add_argument("--datanodes", type=int, default=1)
     args = parser.parse_args(argv)
     if args.command == "fetch":
         try:
-            print(f"Hadoop {HADOOP_VERSION} MiniDFSCluster jars in {fetch()}")
+            print(f"Hadoop {HADOOP_VERSION} MiniDFSCluster jars in {fetch()}, HttpFS {HTTPFS_VERSION} in {HTTPFS_JARS}")
         except HdfsUnavailable as exc:
             print(exc, file=sys.stderr)
             return 1
