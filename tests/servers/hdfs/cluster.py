@@ -16,13 +16,10 @@ Only the standard library is used here, so ``make hdfs-jars`` can fetch before a
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,21 +29,26 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
-REPO = Path(__file__).resolve().parents[3]
+if not __package__:  # run as a file (python3 tests/servers/hdfs/cluster.py fetch): put the repository on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.servers import common
+from tests.servers.common import free_port as free_port
+
 HERE = Path(__file__).resolve().parent
 POM = HERE / "pom.xml"
 MAIN = HERE / "MiniHdfs.java"
 HADOOP_VERSION = re.search(r"<hadoop\.version>([^<]+)</hadoop\.version>", POM.read_text())[1]  # type: ignore[index]
-JARS = REPO / ".cache" / "hdfs" / HADOOP_VERSION
+JARS = common.REPO / ".cache" / "hdfs" / HADOOP_VERSION
 CLASSES = JARS / "classes"
 HTTPFS_POM = HERE / "httpfs-pom.xml"
 HTTPFS_VERSION = re.search(r"<httpfs\.version>([^<]+)</httpfs\.version>", HTTPFS_POM.read_text())[1]  # type: ignore[index]
-HTTPFS_JARS = REPO / ".cache" / "hdfs" / f"httpfs-{HTTPFS_VERSION}"
+HTTPFS_JARS = common.REPO / ".cache" / "hdfs" / f"httpfs-{HTTPFS_VERSION}"
 HEAP = os.environ.get("HDFS_TEST_HEAP", "-Xmx768m")
 FETCH_COMMAND = "python3 tests/servers/hdfs/cluster.py fetch   (or: make hdfs-jars)"
 
 
-class HdfsUnavailable(RuntimeError):
+class HdfsUnavailable(common.ServerUnavailable):
     """Java, Maven or the jars are missing, so no cluster can run here."""
 
 
@@ -62,8 +64,8 @@ def fetch() -> Path:
         raise HdfsUnavailable(
             "a JDK (javac) and mvn are needed to run a MiniDFSCluster (make system-deps installs them)"
         )
-    _resolve(POM, JARS)
-    _resolve(HTTPFS_POM, HTTPFS_JARS)
+    common.maven_resolve(POM, JARS, HdfsUnavailable, f"the jars of {POM.name}")
+    common.maven_resolve(HTTPFS_POM, HTTPFS_JARS, HdfsUnavailable, f"the jars of {HTTPFS_POM.name}")
     if not fresh:
         CLASSES.mkdir(exist_ok=True)
         result = subprocess.run(
@@ -75,32 +77,10 @@ def fetch() -> Path:
     return JARS
 
 
-def _resolve(pom: Path, folder: Path) -> None:
-    """``pom``'s runtime jars copied into ``folder`` by Maven, unless an earlier run completed it (``.complete``);
-    a half-copied folder is never left under that name."""
-    marker = folder / ".complete"
-    if marker.exists():
-        return
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    command = ["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
-               "-DincludeScope=runtime"]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise HdfsUnavailable(f"mvn could not resolve the jars of {pom.name}:\n{result.stdout}\n{result.stderr}")
-    shutil.rmtree(folder, ignore_errors=True)
-    partial.rename(folder)
-    (folder / ".complete").touch()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class HdfsCluster:
+class HdfsCluster(common.ServerProcess):
     """One MiniDFSCluster in ``workdir``; its NameNode can be stopped and started again on the same ports."""
+
+    name = "MiniHdfs"
 
     def __init__(self, workdir: Path, *, datanodes: int = 1, http_port: int | None = None) -> None:
         self.jars = fetch()
@@ -109,7 +89,7 @@ class HdfsCluster:
         self.rpc_port = free_port()
         self.http_port = http_port or free_port()
         self.superuser = ""
-        self.process: subprocess.Popen[str] | None = None
+        self.log_path = workdir / "stderr.log"
         self.started_in = 0.0
         """Seconds the last ``start`` took (JVM start, format, NameNode and DataNodes up)."""
         self.namenode_up = False
@@ -126,19 +106,12 @@ class HdfsCluster:
         return f"hdfs://127.0.0.1:{self.rpc_port}"
 
     def start(self, timeout: float = 120.0) -> None:
-        assert self.process is None or self.process.poll() is not None, "already running"
+        assert not self.running, "already running"
         began = time.monotonic()
-        stderr = open(self.workdir / "stderr.log", "ab")  # noqa: SIM115 - the JVM writes it while it runs
         command = ["java", HEAP, "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", f"{self.jars}/*:{CLASSES}",
                    "MiniHdfs", str(self.workdir / "data"), str(self.rpc_port), str(self.http_port),
                    str(self.datanodes)]  # fmt: skip
-        try:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=stderr, text=True,
-                start_new_session=True,
-            )  # fmt: skip
-        finally:
-            stderr.close()
+        self._launch(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         line = self._answer(timeout, "READY")
         self.superuser = dict(part.split("=", 1) for part in line.split()[1:])["superuser"]
         self.started_in = time.monotonic() - began
@@ -200,10 +173,6 @@ class HdfsCluster:
             body = answer.read()
         return body if op == "OPEN" else (json.loads(body) if body else None)
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self, timeout: float = 30.0) -> None:
         """Shut the cluster down cleanly (``quit`` on stdin), killing it if it does not exit in time."""
         process = self.process
@@ -220,17 +189,6 @@ class HdfsCluster:
             if process.stdout is not None:
                 process.stdout.close()
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def tail(self, lines: int = 40) -> str:
-        path = self.workdir / "stderr.log"
-        if not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     """WebHDFS's first step answers 307 with the DataNode's address; the caller sends the data there itself."""
@@ -239,40 +197,26 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return fp
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch", help="resolve the cluster's and the HttpFS gateway's jars, compile the main (once)")
-    run = commands.add_parser("run", help="run a cluster in the foreground until Ctrl-C")
+    parser, run = common.command_line(
+        __doc__, "resolve the cluster's and the HttpFS gateway's jars, compile the main (once)",
+        "run a cluster in the foreground until Ctrl-C",
+    )  # fmt: skip
     run.add_argument("--http-port", type=int, default=9870)
     run.add_argument("--datanodes", type=int, default=1)
     args = parser.parse_args(argv)
     if args.command == "fetch":
-        try:
-            print(f"Hadoop {HADOOP_VERSION} MiniDFSCluster jars in {fetch()}, HttpFS {HTTPFS_VERSION} in {HTTPFS_JARS}")
-        except HdfsUnavailable as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        return 0
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
+        return common.report_fetch(lambda: f"Hadoop {HADOOP_VERSION} MiniDFSCluster jars in {fetch()}, "
+                                           f"HttpFS {HTTPFS_VERSION} in {HTTPFS_JARS}")  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="hdfs-") as folder:
         cluster = HdfsCluster(Path(folder), datanodes=args.datanodes, http_port=args.http_port)
-        cluster.start()
-        print(f"HDFS {HADOOP_VERSION}: fs.defaultFS = {cluster.default_fs}, WebHDFS on http://{cluster.http_address}"
-              f" (started in {cluster.started_in:.1f} s); Ctrl-C stops it.")  # fmt: skip
-        try:
-            while cluster.running:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            cluster.stop()
-    return 0
+
+        def started() -> None:
+            cluster.start()
+            print(f"HDFS {HADOOP_VERSION}: fs.defaultFS = {cluster.default_fs}, WebHDFS on http://{cluster.http_address}"
+                  f" (started in {cluster.started_in:.1f} s); Ctrl-C stops it.")  # fmt: skip
+
+        return common.serve([cluster], started)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import signal
 import subprocess
 import sys
 import tempfile
@@ -29,14 +28,8 @@ import urllib.request
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from tests.servers.hdfs.cluster import (
-    FETCH_COMMAND,
-    HTTPFS_JARS,
-    HTTPFS_VERSION,
-    HdfsCluster,
-    HdfsUnavailable,
-    free_port,
-)
+from tests.servers import common
+from tests.servers.hdfs.cluster import FETCH_COMMAND, HTTPFS_JARS, HTTPFS_VERSION, HdfsCluster, HdfsUnavailable
 
 HEAP = "-Xmx256m"
 JAVA_FLAGS = ["-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
@@ -47,16 +40,19 @@ ACCESS = re.compile(r'"([A-Z]+) (/webhdfs/v1\S*) HTTP/[0-9.]+" ([0-9]{3}) ')
 """An access log line's method, target and status (``… "PUT /webhdfs/v1/a?op=CREATE&… HTTP/1.1" 201 0 …``)."""
 
 
-class HttpFsGateway:
+class HttpFsGateway(common.ServerProcess):
     """One HttpFS server for the HDFS at ``default_fs``, its configuration and logs in ``workdir``."""
+
+    name = "HttpFS"
 
     def __init__(self, workdir: Path, default_fs: str, *, port: int | None = None) -> None:
         if not (HTTPFS_JARS / ".complete").exists():
             raise HdfsUnavailable(f"the HttpFS {HTTPFS_VERSION} jars are not in {HTTPFS_JARS}: {FETCH_COMMAND}")
         self.workdir = workdir
         self.default_fs = default_fs
-        self.port = port or free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.port = port or common.free_port()
+        self.log_path = workdir / "httpfs.log"
+        """The gateway's log: start-up, and one access line per request (``"PUT /webhdfs/v1/…?op=CREATE…" 201``)."""
         self.started_in = 0.0
         """Seconds ``start`` took (JVM start until the gateway answered its first WebHDFS call)."""
 
@@ -64,11 +60,6 @@ class HttpFsGateway:
     def address(self) -> str:
         """``host:port`` of the gateway (WebHDFS under ``/webhdfs/v1``, as on a NameNode)."""
         return f"127.0.0.1:{self.port}"
-
-    @property
-    def log_path(self) -> Path:
-        """The gateway's log: start-up, and one access line per request (``"PUT /webhdfs/v1/…?op=CREATE…" 201``)."""
-        return self.workdir / "httpfs.log"
 
     def _configure(self) -> Path:
         conf = self.workdir / "conf"
@@ -85,59 +76,34 @@ class HttpFsGateway:
         return conf
 
     def start(self, timeout: float = 60.0) -> None:
-        assert self.process is None or self.process.poll() is not None, "already running"
+        assert not self.running, "already running"
         began = time.monotonic()
         conf = self._configure()
         home = self.workdir
         folders = [f"-Dhttpfs.home.dir={home}", f"-Dhttpfs.config.dir={conf}", f"-Dhttpfs.log.dir={home / 'log'}",
                    f"-Dhttpfs.temp.dir={home / 'temp'}"]  # fmt: skip
         command = ["java", HEAP, *JAVA_FLAGS, *folders, "-cp", f"{conf}:{HTTPFS_JARS}/*", MAIN]
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-            )
-        probe = f"http://{self.address}/webhdfs/v1/?op=GETFILESTATUS&user.name=probe"
-        deadline = began + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"HttpFS exited with {self.process.returncode}:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(probe, timeout=5) as answer:
-                    if answer.status == 200:
-                        self.started_in = time.monotonic() - began
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"HttpFS did not answer within {timeout:.0f} s:\n{self.tail()}")
+        self._launch(command, stdin=subprocess.DEVNULL)
+        self._wait_until(self._answers, timeout, "answer")
+        self.started_in = time.monotonic() - began
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+    def _answers(self) -> bool:
+        probe = f"http://{self.address}/webhdfs/v1/?op=GETFILESTATUS&user.name=probe"
+        try:
+            with urllib.request.urlopen(probe, timeout=5) as answer:
+                return bool(answer.status == 200)
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM to the gateway's PID (Jetty stops), SIGKILL if it has not exited in time."""
-        process = self.process
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        self._terminate(timeout)
 
     def requests(self) -> list[str]:
         """The requests the gateway served so far, from its access log: ``"POST /webhdfs/v1/a?op=APPEND&… 200"``."""
         if not self.log_path.exists():
             return []
         return [f"{method} {target} {status}" for method, target, status in ACCESS.findall(self.log_path.read_text())]
-
-    def tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def _write_xml(path: Path, properties: dict[str, str]) -> None:
@@ -148,33 +114,22 @@ def _write_xml(path: Path, properties: dict[str, str]) -> None:
     path.write_text(f'<?xml version="1.0"?>\n<configuration>\n{entries}</configuration>\n')
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run"])
     parser.add_argument("--port", type=int, default=14000)
     args = parser.parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, _interrupt)
     with tempfile.TemporaryDirectory(prefix="httpfs-") as folder:
         cluster = HdfsCluster(Path(folder) / "cluster")
-        cluster.start()
         gateway = HttpFsGateway(Path(folder) / "gateway", cluster.default_fs, port=args.port)
-        try:
+
+        def started() -> None:
+            cluster.start()
             gateway.start()
             print(f"HDFS on {cluster.default_fs}; HttpFS {HTTPFS_VERSION} gateway at webhdfs://{gateway.address}"
                   f" (started in {gateway.started_in:.1f} s); Ctrl-C stops both.")  # fmt: skip
-            while gateway.running and cluster.running:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            gateway.stop()
-            cluster.stop()
-    return 0
+
+        return common.serve([cluster, gateway], started)
 
 
 if __name__ == "__main__":

@@ -16,24 +16,25 @@ PLAINTEXT listener that admin clients and the broker itself use; ``tests/servers
 
 from __future__ import annotations
 
-import argparse
 import base64
 import os
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+if not __package__:  # run as a file (python3 tests/servers/kafka/broker.py fetch): put the repository on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.servers import common
+from tests.servers.common import free_port as free_port
+
 POM = Path(__file__).resolve().parent / "pom.xml"
 KAFKA_VERSION = re.search(r"<kafka\.version>([^<]+)</kafka\.version>", POM.read_text())[1]  # type: ignore[index]
-JARS = REPO / ".cache" / "kafka" / KAFKA_VERSION
+JARS = common.REPO / ".cache" / "kafka" / KAFKA_VERSION
 HEAP = os.environ.get("KAFKA_TEST_HEAP", "-Xmx512m")
 
 LOG4J2 = """\
@@ -52,37 +53,18 @@ logger.controller.level = warn
 """
 
 
-class KafkaUnavailable(RuntimeError):
+class KafkaUnavailable(common.ServerUnavailable):
     """Java, Maven or the jars are missing, so no broker can run here."""
 
 
 def fetch() -> Path:
-    """The folder of broker jars, resolving them with Maven first if they are not there yet.
-
-    Maven's output is kept (``-q`` leaves only terminal escapes) and shown only when it fails.
-    """
-    marker = JARS / ".complete"
-    if marker.exists():
+    """The folder of broker jars, resolving them with Maven first if they are not there yet."""
+    if (JARS / ".complete").exists():
         return JARS
     if shutil.which("mvn") is None or shutil.which("java") is None:
         raise KafkaUnavailable("java and mvn are needed to run a Kafka broker (make system-deps installs them)")
-    partial = JARS.with_name(JARS.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    command = ["mvn", "-q", "-B", "-f", str(POM), "dependency:copy-dependencies", f"-DoutputDirectory={partial}",
-               "-DincludeScope=runtime"]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode != 0:
-        raise KafkaUnavailable(f"mvn could not resolve the Kafka jars:\n{result.stdout}\n{result.stderr}")
-    shutil.rmtree(JARS, ignore_errors=True)
-    partial.rename(JARS)
-    marker.touch()
+    common.maven_resolve(POM, JARS, KafkaUnavailable, "the Kafka jars")
     return JARS
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def random_cluster_id() -> str:
@@ -94,8 +76,10 @@ def random_cluster_id() -> str:
             return text
 
 
-class KafkaBroker:
+class KafkaBroker(common.ServerProcess):
     """One KRaft broker+controller in ``workdir``; ``start``/``stop``/``kill`` keep its ports and data."""
+
+    name = "Kafka"
 
     def __init__(
         self, workdir: Path, *, port: int | None = None, extra: dict[str, str] | None = None,
@@ -113,7 +97,6 @@ class KafkaBroker:
         protocols = "".join(f",{name}:{protocol}" for name, protocol in (listeners or {}).items())
         self.log_path = workdir / "server.log"
         self.data = workdir / "data"
-        self.process: subprocess.Popen[bytes] | None = None
         properties = {
             "process.roles": "broker,controller",
             "node.id": "1",
@@ -169,23 +152,10 @@ class KafkaBroker:
 
     def start(self, timeout: float = 60.0) -> None:
         """Start the broker and wait until it logs that it started (and its port answers)."""
-        assert self.process is None or self.process.poll() is not None, "already running"
+        assert not self.running, "already running"
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with open(self.workdir / "stdout.log", "ab") as out:
-            self.process = subprocess.Popen(
-                self._java("kafka.Kafka", str(self.config)), stdout=out, stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Kafka exited with {self.process.returncode}:\n{self.tail()}")
-            if self._started_since(offset) and self._port_open():
-                return
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"Kafka did not start within {timeout:.0f} s:\n{self.tail()}")
-            time.sleep(0.1)
+        self._launch(self._java("kafka.Kafka", str(self.config)), log=self.workdir / "stdout.log")
+        self._wait_until(lambda: self._started_since(offset) and common.port_open(self.port), timeout, "start")
 
     def _started_since(self, offset: int) -> bool:
         try:
@@ -195,38 +165,13 @@ class KafkaBroker:
         except FileNotFoundError:
             return False
 
-    def _port_open(self) -> bool:
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
     def stop(self, timeout: float = 30.0) -> None:
         """Stop cleanly (SIGTERM), killing it if it does not exit within ``timeout`` seconds."""
-        if not self.running:
-            return
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-
-    def kill(self) -> None:
-        """Stop at once (SIGKILL), as a crash would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
+        self._terminate(timeout)
 
     def tail(self, lines: int = 40) -> str:
-        text = ""
-        for path in (self.workdir / "stdout.log", self.log_path):
-            if path.exists():
-                text += f"--- {path.name}\n" + "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) + "\n"
-        return text
+        paths = (self.workdir / "stdout.log", self.log_path)
+        return "".join(f"--- {path.name}\n{common.tail(path, lines)}\n" for path in paths if path.exists())
 
 
 def _create_topics(bootstrap: str, specs: list[str]) -> None:
@@ -242,43 +187,26 @@ def _create_topics(bootstrap: str, specs: list[str]) -> None:
         print(f"created topic {name}")
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch", help="resolve the broker's jars (once; later runs reuse them)")
-    run = commands.add_parser("run", help="run a broker in the foreground until Ctrl-C")
+    parser, run = common.command_line(__doc__, "resolve the broker's jars (once; later runs reuse them)",
+                                      "run a broker in the foreground until Ctrl-C")  # fmt: skip
     run.add_argument("--port", type=int, default=9092)
     run.add_argument("--dir", help="data folder (default: a fresh temporary folder)")
     run.add_argument("--topic", action="append", default=[], metavar="NAME[:PARTITIONS]",
                      help="create this topic once started (needs confluent-kafka; may repeat)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.command == "fetch":
-        try:
-            print(f"Kafka {KAFKA_VERSION} jars in {fetch()}")
-        except KafkaUnavailable as exc:
-            print(exc, file=sys.stderr)
-            return 1
-        return 0
-    signal.signal(signal.SIGTERM, _interrupt)  # stop the broker on SIGTERM too, not only on Ctrl-C
-    signal.signal(signal.SIGINT, _interrupt)
+        return common.report_fetch(lambda: f"Kafka {KAFKA_VERSION} jars in {fetch()}")
     workdir = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="kafka-"))
     broker = KafkaBroker(workdir, port=args.port)
-    broker.start()
-    print(f"Kafka {KAFKA_VERSION} on {broker.bootstrap} (data and logs in {workdir}); Ctrl-C stops it.")
-    try:
+
+    def started() -> None:
+        broker.start()
+        print(f"Kafka {KAFKA_VERSION} on {broker.bootstrap} (data and logs in {workdir}); Ctrl-C stops it.")
         if args.topic:
             _create_topics(broker.bootstrap, args.topic)
-        while broker.running:
-            time.sleep(0.5)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        broker.stop()
-    return 0
+
+    return common.serve([broker], started)
 
 
 if __name__ == "__main__":
