@@ -15,12 +15,8 @@ JSON API with plain HTTP, independent of the client library under test.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,15 +26,20 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[3]
+if not __package__:  # run as a file (python3 tests/servers/gcs/server.py fetch): put the repository on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.servers import common
+from tests.servers.common import free_port as free_port
+
 MODULE = "github.com/fsouza/fake-gcs-server"
 VERSION = "v1.56.1"
-BIN = REPO / ".cache" / "go" / "bin"
+BIN = common.REPO / ".cache" / "go" / "bin"
 BINARY = BIN / "fake-gcs-server"
 STAMP = BIN / "fake-gcs-server.version"
 
 
-class GcsServerUnavailable(RuntimeError):
+class GcsServerUnavailable(common.ServerUnavailable):
     """Go is missing or the build failed, so no emulator can run here."""
 
 
@@ -46,7 +47,7 @@ def fetch() -> Path:
     """The emulator's binary, building it with ``go install`` first if this version is not there yet."""
     if BINARY.exists() and STAMP.exists() and STAMP.read_text().strip() == VERSION:
         return BINARY
-    go = shutil.which("go") or ("/usr/local/go/bin/go" if Path("/usr/local/go/bin/go").exists() else None)
+    go = common.go_tool()
     if go is None:
         raise GcsServerUnavailable("the Go toolchain is needed to build fake-gcs-server (install Go 1.24 or later)")
     BIN.mkdir(parents=True, exist_ok=True)
@@ -60,15 +61,11 @@ def fetch() -> Path:
     return BINARY
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class FakeGcsServer:
+class FakeGcsServer(common.ServerProcess):
     """One ``fake-gcs-server`` process on a fixed port, its log in ``workdir``; ``stop``/``start`` keep the port
     (objects are in memory: a restarted server is empty)."""
+
+    name = "fake-gcs-server"
 
     def __init__(self, workdir: Path, *, port: int | None = None) -> None:
         if not BINARY.exists():
@@ -76,7 +73,6 @@ class FakeGcsServer:
         self.workdir = workdir
         self.port = port or free_port()
         self.log_path = workdir / "fake-gcs-server.log"
-        self.process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
 
     @property
@@ -89,37 +85,20 @@ class FakeGcsServer:
         command = [str(BINARY), "-scheme", "http", "-host", "127.0.0.1", "-port", str(self.port),
                    "-backend", "memory", "-log-level", "warn",
                    "-external-url", self.endpoint, "-public-host", f"127.0.0.1:{self.port}"]  # fmt: skip
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"fake-gcs-server exited with {self.process.returncode}:\n{self.tail()}")
-            try:
-                with urllib.request.urlopen(f"{self.endpoint}/_internal/healthcheck", timeout=1):
-                    return
-            except (urllib.error.URLError, OSError):
-                if time.monotonic() > deadline:
-                    self.stop()
-                    message = f"fake-gcs-server did not answer within {timeout:.0f} s:\n{self.tail()}"
-                    raise RuntimeError(message) from None
-                time.sleep(0.05)
+        self._launch(command)
+        self._wait_until(self._healthy, timeout, "answer")
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+    def _healthy(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.endpoint}/_internal/healthcheck", timeout=1):
+                return True
+        except (urllib.error.URLError, OSError):
+            return False
 
     def stop(self) -> None:
         """Stop at once (SIGKILL, as an outage); its objects are gone."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait(10)
+        self.kill()
         self.process = None
-
-    def tail(self, lines: int = 40) -> str:
-        if not self.log_path.exists():
-            return ""
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
     # -- the JSON API, in plain HTTP (independent of the client under test) ----------------------------
 
@@ -157,15 +136,9 @@ class FakeGcsServer:
         return {name: self.read(bucket, name) for name in self.names(bucket, prefix)}
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch", help="build the emulator (once; later runs reuse it)")
-    run = commands.add_parser("run", help="run an emulator in the foreground until Ctrl-C")
+    parser, run = common.command_line(__doc__, "build the emulator (once; later runs reuse it)",
+                                      "run an emulator in the foreground until Ctrl-C")  # fmt: skip
     run.add_argument("--port", type=int, default=4443)
     run.add_argument("--bucket", action="append", default=[], help="create this bucket once started (may repeat)")
     args = parser.parse_args(argv)
@@ -176,21 +149,17 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     if args.command == "fetch":
         return 0
-    signal.signal(signal.SIGTERM, _interrupt)
     with tempfile.TemporaryDirectory(prefix="fake-gcs-") as folder:
         server = FakeGcsServer(Path(folder), port=args.port)
-        server.start()
-        for bucket in args.bucket:
-            server.create_bucket(bucket)
-        print(f"fake-gcs-server at {server.endpoint} (export STORAGE_EMULATOR_HOST={server.endpoint}); Ctrl-C stops it")
-        try:
-            while server.running:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-        finally:
-            server.stop()
-    return 0
+
+        def started() -> None:
+            server.start()
+            for bucket in args.bucket:
+                server.create_bucket(bucket)
+            endpoint = server.endpoint
+            print(f"fake-gcs-server at {endpoint} (export STORAGE_EMULATOR_HOST={endpoint}); Ctrl-C stops it")
+
+        return common.serve([server], started)
 
 
 if __name__ == "__main__":

@@ -13,30 +13,29 @@ Only the standard library is used here, so ``make pubsub-server`` can build befo
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
-import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+if not __package__:  # run as a file (python3 tests/servers/pubsub/server.py fetch): put the repository on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.servers import common
+from tests.servers.common import free_port as free_port
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[2]
-BINARY = REPO / ".cache" / "go" / "bin" / "pstest-server"
+BINARY = common.REPO / ".cache" / "go" / "bin" / "pstest-server"
 STAMP = BINARY.with_name("pstest-server.sources")
 SOURCES = ("main.go", "go.mod", "go.sum")
-GO_ELSEWHERE = (Path("/usr/local/go/bin/go"),)
-"""Where Go's own installer puts it, for shells whose PATH lacks it."""
 FETCH = "python3 tests/servers/pubsub/server.py fetch   (or: make pubsub-server)"
 
 
-class PubsubUnavailable(RuntimeError):
+class PubsubUnavailable(common.ServerUnavailable):
     """Go is missing or the build failed, so no Pub/Sub server can run here."""
 
 
@@ -52,7 +51,7 @@ def fetch() -> Path:
     wanted = _sources_hash()
     if BINARY.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return BINARY
-    go = shutil.which("go") or next((str(p) for p in GO_ELSEWHERE if p.exists()), None)
+    go = common.go_tool()
     if go is None:
         raise PubsubUnavailable(
             "Go (1.26 or later) is needed to build the Pub/Sub test server: install it from "
@@ -79,15 +78,11 @@ def binary() -> Path:
         raise PubsubUnavailable(f"{exc}\nThe Pub/Sub test server is not built; run: {FETCH}") from exc
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class PubsubServer:
+class PubsubServer(common.ServerProcess):
     """One pstest server on ``port``; ``start``/``stop`` keep the port, so clients reconnect to a restart (which
     starts empty: topics and messages are in memory)."""
+
+    name = "pstest-server"
 
     def __init__(self, workdir: Path, *, port: int | None = None, dump: bool = True) -> None:
         """``dump``: have the server write what it acknowledged when stopped (off for benchmarks: it takes time)."""
@@ -97,7 +92,7 @@ class PubsubServer:
         """Methods the next ``start`` has the server answer PERMISSION_DENIED (``GetTopic``, ``Publish``)."""
         self.workdir = workdir
         self.port = port or free_port()
-        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "server.log"
         self.runs = 0
         workdir.mkdir(parents=True, exist_ok=True)
 
@@ -112,42 +107,17 @@ class PubsubServer:
     def start(self, timeout: float = 30.0) -> None:
         assert not self.running, "already running"
         self.runs += 1
-        with open(self.workdir / "server.log", "ab") as out:
-            self.process = subprocess.Popen(
-                [str(self.binary), "-port", str(self.port),
-                 *(["-dump", str(self.dump_path(self.runs))] if self.dump else []),
-                 *(arg for method in self.deny for arg in ("-deny", method))],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while not self._port_open():
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pstest-server exited with {self.process.returncode}:\n{self.tail()}")
-            if time.monotonic() > deadline:
-                self.kill()
-                raise RuntimeError(f"pstest-server did not listen within {timeout:.0f} s:\n{self.tail()}")
-            time.sleep(0.05)
-
-    def _port_open(self) -> bool:
-        with socket.socket() as sock:
-            sock.settimeout(0.5)
-            return sock.connect_ex(("127.0.0.1", self.port)) == 0
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        self._launch([str(self.binary), "-port", str(self.port),
+                      *(["-dump", str(self.dump_path(self.runs))] if self.dump else []),
+                      *(arg for method in self.deny for arg in ("-deny", method))])  # fmt: skip
+        self._wait_until(lambda: common.port_open(self.port), timeout, "listen")
 
     def stop(self, timeout: float = 30.0) -> list[dict[str, Any]]:
         """Stop serving (SIGTERM) and return the messages this run acknowledged, as the server dumped them."""
         if not self.running:
             return []
-        assert self.process is not None
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise RuntimeError(f"pstest-server did not stop within {timeout:.0f} s:\n{self.tail()}") from None
+        if not self._terminate(timeout):
+            raise RuntimeError(f"pstest-server did not stop within {timeout:.0f} s:\n{self.tail()}")
         return self.dumped(self.runs)
 
     def dumped(self, run: int) -> list[dict[str, Any]]:
@@ -156,48 +126,28 @@ class PubsubServer:
             return []
         return [json.loads(line) for line in path.read_text().splitlines() if line]
 
-    def kill(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-
-    def tail(self, lines: int = 40) -> str:
-        path = self.workdir / "server.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("fetch", help="build the server (once; later runs reuse it)")
-    run = commands.add_parser("run", help="run a server in the foreground until Ctrl-C")
+    parser, run = common.command_line(__doc__, "build the server (once; later runs reuse it)",
+                                      "run a server in the foreground until Ctrl-C")  # fmt: skip
     run.add_argument("--port", type=int, default=8085)
     args = parser.parse_args(argv)
+    if args.command == "fetch":
+        began = time.monotonic()
+        return common.report_fetch(
+            lambda: f"Pub/Sub test server: {fetch().relative_to(common.REPO)} ({time.monotonic() - began:.1f} s)"
+        )
     try:
-        if args.command == "fetch":
-            started = time.monotonic()
-            path = fetch()
-            print(f"Pub/Sub test server: {path.relative_to(REPO)} ({time.monotonic() - started:.1f} s)")
-            return 0
-        server = PubsubServer(REPO / ".cache" / "pubsub-run", port=args.port, dump=False)
+        server = PubsubServer(common.REPO / ".cache" / "pubsub-run", port=args.port, dump=False)
     except PubsubUnavailable as exc:
         print(exc, file=sys.stderr)
         return 1
-    signal.signal(signal.SIGTERM, _interrupt)
-    server.start()
-    print(f"Pub/Sub (pstest) on {server.host}: export PUBSUB_EMULATOR_HOST={server.host}; Ctrl-C stops it")
-    try:
-        while server.running:
-            time.sleep(1)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+
+    def started() -> None:
+        server.start()
+        print(f"Pub/Sub (pstest) on {server.host}: export PUBSUB_EMULATOR_HOST={server.host}; Ctrl-C stops it")
+
+    return common.serve([server], started)
 
 
 if __name__ == "__main__":
