@@ -9,11 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.servers.common import free_port as free_port
 
 
 def status_line(port: int, request: bytes, *, half_close: bool = False, timeout: float = 10.0) -> bytes:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import io
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, cast
 
@@ -16,7 +13,7 @@ import boto3
 import fastavro
 import httpx
 
-from tests.integration.collector_process import free_port
+from tests.servers.common import ServerProcess, free_port
 
 ACCESS_KEY = "testing"
 
@@ -27,41 +24,34 @@ SECRET_KEY = "testing"
 REGION = "us-east-1"
 
 
-class MotoServer:
+class MotoServer(ServerProcess):
     """One ``moto_server`` process on a fixed port (so it can be stopped and started again at the same URL)."""
+
+    name = "moto_server"
 
     def __init__(self, log_path: Path) -> None:
         self.port = free_port()
         self.log_path = log_path
-        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        with open(self.log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise AssertionError(f"moto_server exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                httpx.get(f"{self.endpoint}/moto-api/", timeout=1)
-                return
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("moto_server did not answer within 30 s") from None
-                time.sleep(0.1)
+        # In the test run's session, as it always was: a Ctrl-C of the run stops it too.
+        self._launch([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], new_session=False)
+        self._wait_until(self._answers, 30, "answer")
 
-    def stop(self, sig: int = signal.SIGKILL) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            process.send_signal(sig)
-            process.wait(10)
+    def _answers(self) -> bool:
+        try:
+            httpx.get(f"{self.endpoint}/moto-api/", timeout=1)
+        except httpx.TransportError:
+            return False
+        return True
+
+    def stop(self) -> None:
+        """Stop at once (SIGKILL, as an outage); its buckets are gone."""
+        self.kill()
         self.process = None
 
     def client(self) -> Any:
