@@ -149,6 +149,8 @@ def report_fetch(fetched: Callable[[], str]) -> int:
 
 
 class Stoppable(Protocol):
+    """What ``serve`` needs of a server; each kind stops its own way (politely, or at once as an outage)."""
+
     @property
     def running(self) -> bool: ...
 
