@@ -30,7 +30,6 @@ from collector.mapping.groovy import load_any_mapping
 from collector.mapping.vocabulary import Environment
 from collector.sinks.deadletter import DeadLetters
 from collector.sinks.file import FileSink
-from collector.sinks.gcs import GcsSink
 from collector.sinks.hdfs_config import hdfs_connection, is_remote
 from collector.sinks.kafka import REFUSED_FOR_GOOD, KafkaConnection, KafkaSink
 from collector.sinks.kafka_config import producer_options
@@ -171,6 +170,8 @@ def build_topology(settings: Settings, environment: Environment) -> Topology:
                 continue
             runners[sink_name] = SinkRunner(s3_sink, s3.buffer_size * max(1, s3.threads), limits=limits)
         elif isinstance(sink_settings, GcsSinkSettings):
+            from collector.sinks.gcs import GcsSink  # aiohttp and gcloud-aio load only when a sink needs them
+
             gcs = settings.global_.gcs
             try:
                 gcs_sink = GcsSink(sink_settings, schema, gcs.threads, write_timeout=limits.write_timeout)
