@@ -1,5 +1,6 @@
 """What the test servers share: a free port, Maven jars resolved into ``.cache/``, a server process's life cycle
-(started in a session of its own, stopped by its PID) and the ``run`` command's wait for Ctrl-C.
+(started in a session of its own, stopped by its PID), the ``run`` command's wait for Ctrl-C, and a small HTTP(S)
+server in a thread for tests that script a server's answers.
 
 Only the standard library is used here: ``make kafka-jars``, ``make hdfs-jars`` and the Go builds run the servers'
 scripts with the system ``python3`` before any virtual environment exists. Those scripts are run as files
@@ -9,13 +10,17 @@ scripts with the system ``python3`` before any virtual environment exists. Those
 from __future__ import annotations
 
 import argparse
+import contextlib
+import http.server
 import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -38,6 +43,26 @@ def port_open(port: int) -> bool:
     with socket.socket() as sock:
         sock.settimeout(0.5)
         return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def serve_in_thread(
+    handler: type[http.server.BaseHTTPRequestHandler], *, tls: ssl.SSLContext | None = None
+) -> Iterator[int]:
+    """A small HTTP(S) server on 127.0.0.1 in a thread of this process, for a test's scripted answers; yields
+    its port and shuts it down afterwards."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, name=f"test-{handler.__name__}", daemon=True)
+    thread.start()
+    try:
+        yield int(server.server_address[1])
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
 
 
 def go_tool() -> str | None:

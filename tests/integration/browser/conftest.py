@@ -17,9 +17,8 @@ so ``wait_for_records`` can poll for a record the browser just caused (an explic
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -28,6 +27,7 @@ import pytest
 from playwright.sync_api import Playwright, sync_playwright
 
 from tests.integration.browser.harness import CHROMIUM, CHROMIUM_FLAGS, Browser, Site
+from tests.servers.common import serve_in_thread
 
 
 @pytest.fixture
@@ -51,14 +51,8 @@ def site() -> Iterator[Site]:
         def log_message(self, format: str, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), PageHandler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, name="test-site", daemon=True)
-    thread.start()
-    yield Site(server.server_address[1], pages)
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serve_in_thread(PageHandler) as port:
+        yield Site(port, pages)
 
 
 @pytest.fixture(scope="module")

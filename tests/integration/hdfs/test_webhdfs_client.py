@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import http.server
-import threading
 from collections.abc import Iterator
 from typing import ClassVar
 
@@ -13,6 +12,7 @@ import pytest
 
 from collector.sinks.webhdfs import WebHdfs, WebHdfsError
 from tests.integration.hdfs.conftest import HdfsFolders
+from tests.servers.common import serve_in_thread
 from tests.servers.hdfs.cluster import free_port
 
 pytestmark = pytest.mark.integration
@@ -59,15 +59,8 @@ class _Kerberized(http.server.BaseHTTPRequestHandler):
 
 @contextlib.contextmanager
 def _serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with serve_in_thread(handler) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import http.server
 import json
 import ssl
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from collector.sinks.hdfs_config import hdfs_connection
 from collector.sinks.webhdfs import WebHdfs, WebHdfsError
+from tests.servers.common import serve_in_thread
 from tests.servers.kafka.secured import Certificates, make_certificates
 
 STATUS = {"FileStatus": {"type": "DIRECTORY", "pathSuffix": "", "permission": "755", "replication": 0}}
@@ -38,18 +38,10 @@ class _NameNode(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def https_namenode(tmp_path: Path) -> Iterator[tuple[int, Certificates]]:
     certificates = make_certificates(tmp_path / "tls")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _NameNode)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(certificates.broker)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.server_address[1], certificates
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+    with serve_in_thread(_NameNode, tls=context) as port:
+        yield port, certificates
 
 
 async def _status(port: int) -> object:
